@@ -1,0 +1,49 @@
+package dev.bss.train.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/** Builds the picocli command line with the project's error handling: one line for a user error, exit code 2. */
+public final class Cli {
+
+  /** Exit status for bad input (a user error): wrong arguments, unreadable or invalid files. */
+  public static final int EXIT_BAD_INPUT = 2;
+
+  private Cli() {}
+
+  /** A command line whose user errors print one line (a stack trace only with --verbose) and exit with 2. */
+  public static CommandLine newCommandLine() {
+    CommandLine cl = new CommandLine(new BssCommand());
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      PrintWriter err = commandLine.getErr();
+      boolean verbose = parseResult.originalArgs().contains("--verbose");
+      if (verbose) {
+        ex.printStackTrace(err);
+      }
+      String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+      err.println("bss " + commandLine.getCommandName() + ": " + msg.lines().findFirst().orElse(msg)
+          + (msg.lines().count() > 1 ? "\n" + msg.lines().skip(1).reduce("", (a, b) -> a + "  " + b + "\n").stripTrailing() : ""));
+      err.flush();
+      return ex instanceof UserException ue ? ue.exitCode() : (ex instanceof IllegalArgumentException ? EXIT_BAD_INPUT : 1);
+    });
+    return cl;
+  }
+
+  /** An error caused by the user's input, reported as one line with an exit status. */
+  public static class UserException extends RuntimeException {
+    private final int exitCode;
+
+    public UserException(String message) {
+      this(message, EXIT_BAD_INPUT);
+    }
+
+    public UserException(String message, int exitCode) {
+      super(message);
+      this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+      return exitCode;
+    }
+  }
+}
