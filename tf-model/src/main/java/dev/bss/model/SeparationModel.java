@@ -1,11 +1,31 @@
 package dev.bss.model;
 
+import dev.bss.model.layers.Activation;
+import dev.bss.model.layers.BatchNormalization;
+import dev.bss.model.layers.Cbam;
+import dev.bss.model.layers.Conv2D;
+import dev.bss.model.layers.Conv2DTranspose;
+import dev.bss.model.layers.Dense;
+import dev.bss.model.layers.Flow;
+import dev.bss.model.layers.GraphContext;
+import dev.bss.model.layers.Initializer;
+import dev.bss.model.layers.ParameterFreeLayer;
+import dev.bss.model.layers.TransformerBlock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
@@ -13,13 +33,33 @@ import org.tensorflow.types.TInt64;
  * The separation network of the reference notebook, built once in a graph: input {@code [batch, 32, 32, 1]},
  * outputs {@code decoded1} (MNIST) and {@code decoded2} (Fashion-MNIST), each {@code [batch, 32, 32, 1]}.
  *
- * <p>Ports Keras's {@code Model2_UNet_Autoencoder_Transformer}. The graph holds a training branch (batch
- * statistics, dropout) and an inference branch (moving statistics, no dropout) over the same variables.
- * CONTRACT (shared by tf-interop and tf-train); the implementation is filled in by the model work.
+ * <p>Ports Keras's {@code Model2_UNet_Autoencoder_Transformer} layer for layer, constructing the layers in the Keras
+ * script's order so that every layer and variable carries its Keras auto name. The graph holds a training branch
+ * (batch statistics, dropout) and an inference branch (moving statistics, no dropout) over the same variables.
  */
 public final class SeparationModel {
 
-  private SeparationModel() {}
+  /** Name of the input layer and placeholder. */
+  public static final String INPUT_NAME = "input_img";
+  /** Keras layer name of the bare {@code x + pos_embedding} operation (not a layer in {@code model.layers}). */
+  public static final String POSITION_ADD = "add";
+
+  private final ModelConfig config;
+  private final Placeholder<TFloat32> input;
+  private final GraphContext context;
+  private final Flow decoded1;
+  private final Flow decoded2;
+  private final VariableRegistry registry;
+
+  private SeparationModel(ModelConfig config, Placeholder<TFloat32> input, GraphContext context, Flow decoded1,
+      Flow decoded2) {
+    this.config = config;
+    this.input = input;
+    this.context = context;
+    this.decoded1 = decoded1;
+    this.decoded2 = decoded2;
+    this.registry = new VariableRegistry(context.variables(), context.initializers());
+  }
 
   /**
    * Builds every variable, both branches, the BN moving-statistics updates and one assign op per variable.
@@ -27,17 +67,115 @@ public final class SeparationModel {
    * @throws IllegalArgumentException naming the layer when the config's widths do not fit together
    */
   public static SeparationModel build(Ops tf, ModelConfig config) {
-    throw new UnsupportedOperationException("SeparationModel.build: not implemented yet");
+    return build(tf, config, Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1));
+  }
+
+  /**
+   * Builds the network on an input placeholder of the given shape; anything but {@code [batch, 32, 32, 1]} is
+   * rejected naming {@code input_img}.
+   */
+  public static SeparationModel build(Ops tf, ModelConfig config, Shape inputShape) {
+    long[] s = inputShape.asArray();
+    if (s == null || s.length != 4 || s[1] != ModelConfig.IMAGE_SIZE || s[2] != ModelConfig.IMAGE_SIZE || s[3] != 1) {
+      throw new IllegalArgumentException(INPUT_NAME + " (InputLayer): expected input [batch, 32, 32, 1], found "
+          + (s == null ? "unknown rank" : GraphContext.describe(s)));
+    }
+    GraphContext context = new GraphContext(tf);
+    Placeholder<TFloat32> input = tf.withName(INPUT_NAME).placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
+    Flow image = context.input(INPUT_NAME, input);
+    int[] f = config.filters();
+    int embed = config.embedDim();
+
+    // Encoder (skips e1, e2, e3).
+    Flow e1 = new Conv2D(context, f[0], 3, Activation.RELU).apply(image);
+    e1 = new Conv2D(context, f[0], 3, Activation.RELU).apply(e1);
+    Flow p1 = ParameterFreeLayer.maxPooling(context).apply(e1);
+    Flow e2 = new Conv2D(context, f[1], 3, Activation.RELU).apply(p1);
+    e2 = new Conv2D(context, f[1], 3, Activation.RELU).apply(e2);
+    Flow p2 = ParameterFreeLayer.maxPooling(context).apply(e2);
+    Flow e3 = new Conv2D(context, f[2], 3, Activation.RELU).apply(p2);
+    e3 = new Conv2D(context, f[2], 3, Activation.RELU).apply(e3);
+    Flow encoded = ParameterFreeLayer.maxPooling(context).apply(e3);
+
+    // Bottleneck: 16 tokens of f[2] -> embed, plus the position embedding, then the transformer blocks.
+    Flow tokens = ParameterFreeLayer.reshape(context, ModelConfig.TOKENS, f[2]).apply(encoded);
+    tokens = new Dense(context, embed, Activation.LINEAR).apply(tokens);
+    tokens = addPositionEmbedding(context, config, tokens);
+    for (int i = 0; i < config.numBlocks(); i++) {
+      tokens = TransformerBlock.apply(context, tokens, config.numHeads(), embed, config.ffDim(), config.lnEpsilon(),
+          config.dropout());
+    }
+    Flow encodedTrans = ParameterFreeLayer.reshape(context, 4, 4, embed).apply(tokens);
+
+    Flow d1 = decoder(context, config, encodedTrans, e1, e2, e3, "decoded1");
+    Flow d2 = decoder(context, config, encodedTrans, e1, e2, e3, "decoded2");
+    return new SeparationModel(config, input, context, d1, d2);
+  }
+
+  /**
+   * The notebook's {@code x + pos_embedding}: a bare Keras operation (auto name {@code add}, not a layer); the
+   * embedding is a variable registered as {@code pos_embedding}, frozen unless the config opts in.
+   */
+  private static Flow addPositionEmbedding(GraphContext context, ModelConfig config, Flow tokens) {
+    String name = context.autoName("add");
+    long[] shape = {1, ModelConfig.TOKENS, config.embedDim()};
+    Variable<TFloat32> position = context.variable(name, "Add", WeightSet.POSITION_EMBEDDING, shape,
+        config.trainablePositionEmbedding(), false, Initializer.STANDARD_NORMAL);
+    long parameters = config.trainablePositionEmbedding() ? ModelConfig.TOKENS * (long) config.embedDim() : 0;
+    return context.call(name, "Add", parameters, List.of(tokens), (ops, training) -> {
+      Operand<TFloat32> embedding = config.trainablePositionEmbedding() ? position : ops.stopGradient(position);
+      return ops.math.add(training ? tokens.training() : tokens.inference(), embedding);
+    });
+  }
+
+  /** One decoder exactly as the seed's {@code decoder(...)}, ending in the head named {@code headName}. */
+  private static Flow decoder(GraphContext context, ModelConfig config, Flow encodedTrans, Flow e1, Flow e2, Flow e3,
+      String headName) {
+    int[] f = config.filters();
+    int ratio = config.cbamRatio();
+    Flow d = new Conv2DTranspose(context, f[2], 3, 2, Activation.RELU).apply(encodedTrans);
+    d = new BatchNormalization(context).apply(d);
+    d = ParameterFreeLayer.concatenate(context).apply(d, e3);
+    d = new Conv2D(context, f[2], 3, Activation.RELU).apply(d);
+    d = new BatchNormalization(context).apply(d);
+    d = Cbam.apply(context, d, ratio);
+    d = new Conv2DTranspose(context, f[1], 3, 2, Activation.RELU).apply(d);
+    d = new BatchNormalization(context).apply(d);
+    d = ParameterFreeLayer.concatenate(context).apply(d, e2);
+    d = new Conv2D(context, f[1], 3, Activation.RELU).apply(d);
+    d = new BatchNormalization(context).apply(d);
+    d = Cbam.apply(context, d, ratio);
+
+    // Autoencoder sub-block: replaces d (no skip around it).
+    Flow xa = new Conv2D(context, null, f[1], 3, 2, Activation.RELU, true, Initializer.GLOROT_UNIFORM).apply(d);
+    xa = new BatchNormalization(context).apply(xa);
+    long[] s = GraphContext.staticShape(xa.inference());
+    Flow xs = ParameterFreeLayer.reshape(context, s[1] * s[2], s[3]).apply(xa);
+    xs = TransformerBlock.apply(context, xs, config.lightHeads(), (int) s[3], config.lightFfDim(), config.lnEpsilon(),
+        config.dropout());
+    xa = ParameterFreeLayer.reshape(context, s[1], s[2], s[3]).apply(xs);
+    xa = new Conv2DTranspose(context, f[1], 3, 2, Activation.RELU).apply(xa);
+    xa = new BatchNormalization(context).apply(xa);
+    d = xa;
+
+    d = new Conv2DTranspose(context, f[0], 3, 2, Activation.RELU).apply(d);
+    d = new BatchNormalization(context).apply(d);
+    d = ParameterFreeLayer.concatenate(context).apply(d, e1);
+    d = new Conv2D(context, f[0], 3, Activation.RELU).apply(d);
+    d = new BatchNormalization(context).apply(d);
+    d = Cbam.apply(context, d, ratio);
+    return new Conv2D(context, headName, 1, 3, 1, Activation.SIGMOID, true, Initializer.GLOROT_UNIFORM).apply(d);
   }
 
   /** The config this graph was built from. */
   public ModelConfig config() {
-    throw new UnsupportedOperationException();
+    return config;
   }
 
   /** Input placeholder {@code input_img}, shape {@code [-1, 32, 32, 1]}, float32 in [0, 1]. */
   public Placeholder<TFloat32> input() {
-    throw new UnsupportedOperationException();
+    return input;
   }
 
   /**
@@ -45,17 +183,17 @@ public final class SeparationModel {
    * (for example {@code [runSeed, step]}) so that a resumed run draws the same masks as an uninterrupted one.
    */
   public Placeholder<TInt64> dropoutSeed() {
-    throw new UnsupportedOperationException();
+    return context.dropoutSeedPlaceholder();
   }
 
   /** MNIST head {@code decoded1}, {@code [batch, 32, 32, 1]}: training branch if {@code training}, else inference. */
   public Operand<TFloat32> decoded1(boolean training) {
-    throw new UnsupportedOperationException();
+    return training ? decoded1.training() : decoded1.inference();
   }
 
   /** Fashion-MNIST head {@code decoded2}, {@code [batch, 32, 32, 1]}. */
   public Operand<TFloat32> decoded2(boolean training) {
-    throw new UnsupportedOperationException();
+    return training ? decoded2.training() : decoded2.inference();
   }
 
   /**
@@ -63,22 +201,108 @@ public final class SeparationModel {
    * statistics (Keras 3 rule, biased variance); run them together with each training step.
    */
   public List<Op> batchNormUpdates() {
-    throw new UnsupportedOperationException();
+    return context.batchNormUpdates();
   }
 
   /** Every variable under its Keras path. */
   public VariableRegistry variables() {
-    throw new UnsupportedOperationException();
+    return registry;
   }
 
   /** Inference-branch output of every Keras layer, by Keras layer name (for layer-by-layer parity checks). */
   public Map<String, Operand<TFloat32>> layerOutputs() {
-    throw new UnsupportedOperationException();
+    return context.layerOutputs();
   }
 
   /** Keras layers in creation order, with output shapes and parameter counts (for {@code bss summary}). */
   public List<LayerInfo> layers() {
-    throw new UnsupportedOperationException();
+    return context.layers();
+  }
+
+  /**
+   * Names of the layers in Keras's {@code model.layers} order (functional topological order: by decreasing depth
+   * from the outputs, ties by first visit from {@code decoded1} then {@code decoded2}), input included, the bare
+   * position-embedding {@code add} excluded. This order numbers the groups of a {@code .weights.h5} file.
+   */
+  public List<String> kerasLayerOrder() {
+    List<GraphContext.Node> nodes = context.nodes();
+    Map<String, Integer> operationIndex = new HashMap<>();
+    List<Integer> decreasingDepth = new ArrayList<>();
+    Set<Integer> finished = new HashSet<>();
+    for (Flow output : List.of(decoded1, decoded2)) {
+      visit(nodes, output.node(), finished, decreasingDepth, operationIndex);
+    }
+    Map<Integer, Integer> nodeDepth = new HashMap<>();
+    Map<String, Integer> operationDepth = new LinkedHashMap<>();
+    for (int i = decreasingDepth.size() - 1; i >= 0; i--) {
+      int node = decreasingDepth.get(i);
+      String op = nodes.get(node).layer();
+      int depth = Math.max(nodeDepth.computeIfAbsent(node, k -> 0), operationDepth.getOrDefault(op, 0));
+      operationDepth.put(op, depth);
+      nodeDepth.put(node, depth);
+      for (int parent : nodes.get(node).inbound()) {
+        nodeDepth.put(parent, Math.max(depth + 1, nodeDepth.getOrDefault(parent, 0)));
+      }
+    }
+    List<String> order = new ArrayList<>(operationDepth.keySet());
+    order.sort(Comparator.comparingInt((String op) -> -operationDepth.get(op)).thenComparingInt(operationIndex::get));
+    order.remove(POSITION_ADD);
+    return order;
+  }
+
+  private static void visit(List<GraphContext.Node> nodes, int node, Set<Integer> finished, List<Integer> out,
+      Map<String, Integer> operationIndex) {
+    if (finished.contains(node)) {
+      return;
+    }
+    operationIndex.putIfAbsent(nodes.get(node).layer(), operationIndex.size());
+    for (int parent : nodes.get(node).inbound()) {
+      visit(nodes, parent, finished, out, operationIndex);
+    }
+    finished.add(node);
+    out.add(node);
+  }
+
+  /**
+   * Where Keras 3's {@code .weights.h5} stores each Keras weight: Keras path -> dataset path, e.g.
+   * {@code dense_8/kernel -> layers/dense_9/vars/0}, {@code multi_head_attention/query/bias ->
+   * layers/multi_head_attention/query_dense/vars/1}. Groups are numbered per class in {@link #kerasLayerOrder()}.
+   */
+  public Map<String, String> kerasWeightsH5Paths() {
+    Map<String, String> classOf = new HashMap<>();
+    for (LayerInfo info : layers()) {
+      classOf.put(info.name(), info.kerasClass());
+    }
+    Map<String, String> groupOf = new HashMap<>();
+    Map<String, Integer> perClass = new HashMap<>();
+    for (String layer : kerasLayerOrder()) {
+      String base = snakeCase(classOf.get(layer));
+      int n = perClass.merge(base, 1, Integer::sum) - 1;
+      groupOf.put(layer, n == 0 ? base : base + "_" + n);
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    Map<String, Integer> nextIndex = new HashMap<>();
+    for (ModelVariable v : registry.all()) {
+      if (!v.kerasWeight()) {
+        continue;
+      }
+      String group = "layers/" + groupOf.get(v.layerName());
+      String local = v.path().substring(v.layerName().length() + 1);
+      if (local.contains("/")) {
+        String sub = local.substring(0, local.indexOf('/'));
+        group += "/" + (sub.equals("attention_output") ? "output_dense" : sub + "_dense");
+      }
+      int index = nextIndex.merge(group, 1, Integer::sum) - 1;
+      out.put(v.path(), group + "/vars/" + index);
+    }
+    return out;
+  }
+
+  /** Keras's {@code to_snake_case} of a class name: {@code Conv2DTranspose -> conv2d_transpose}. */
+  static String snakeCase(String className) {
+    String s = className.replaceAll("\\W+", "");
+    s = s.replaceAll("(.)([A-Z][a-z]+)", "$1_$2");
+    return s.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
   }
 
   /**
@@ -90,5 +314,11 @@ public final class SeparationModel {
    * @param parameters number of Keras weights' values
    * @param inbound names of the layers whose outputs feed this one ({@code input_img} for the input)
    */
-  public record LayerInfo(String name, String kerasClass, long[] outputShape, long parameters, List<String> inbound) {}
+  public record LayerInfo(String name, String kerasClass, long[] outputShape, long parameters, List<String> inbound) {
+
+    @Override
+    public String toString() {
+      return name + " (" + kerasClass + ") " + Arrays.toString(outputShape) + " " + parameters;
+    }
+  }
 }

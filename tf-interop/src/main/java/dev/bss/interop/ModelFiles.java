@@ -1,0 +1,317 @@
+package dev.bss.interop;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.bss.interop.keras.ConfigInference;
+import dev.bss.interop.keras.KerasArchive;
+import dev.bss.interop.keras.KerasJson;
+import dev.bss.interop.keras.KerasModelWeights;
+import dev.bss.interop.keras.KerasWeightsH5;
+import dev.bss.interop.keras.LegacyKerasH5;
+import dev.bss.interop.keras.WeightCheck;
+import dev.bss.interop.numpy.Npy;
+import dev.bss.interop.numpy.Npz;
+import dev.bss.interop.savedmodel.SavedModelExport;
+import dev.bss.interop.savedmodel.SavedModelRunner;
+import dev.bss.model.ModelConfig;
+import dev.bss.model.Weight;
+import dev.bss.model.WeightSet;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.tensorflow.Result;
+import org.tensorflow.Tensor;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Every model file format in one place: detection by path, loading to a {@link ModelConfig} plus {@link WeightSet},
+ * and writing to any format.
+ *
+ * <p>Formats: our SavedModel and Keras-made SavedModels (directories with {@code saved_model.pb}), Keras 3
+ * {@code .keras} and {@code .weights.h5}, legacy Keras {@code .h5}, our checkpoint directory ({@code weights.npz} +
+ * {@code model.json}), a run directory (its {@code final/} model, else the latest {@code checkpoints/epoch-NNNN}),
+ * and a bare {@code .npz} of weights by Keras path.
+ */
+public final class ModelFiles {
+
+  /** A model file format. */
+  public enum Format {
+    SAVED_MODEL("savedmodel"), KERAS("keras"), WEIGHTS_H5("weights-h5"), LEGACY_H5("legacy-h5"),
+    CHECKPOINT("npz"), NPZ("npz-file"), RUN_DIR("run");
+
+    private final String cliName;
+
+    Format(String cliName) {
+      this.cliName = cliName;
+    }
+
+    /** The name used on the command line ({@code --format}). */
+    public String cliName() {
+      return cliName;
+    }
+
+    /** The format named on the command line: savedmodel, keras, weights-h5 or npz (a checkpoint directory). */
+    public static Format forExport(String name) {
+      return switch (name.toLowerCase(Locale.ROOT)) {
+        case "savedmodel", "saved_model", "saved-model" -> SAVED_MODEL;
+        case "keras" -> KERAS;
+        case "weights-h5", "weights.h5", "h5" -> WEIGHTS_H5;
+        case "npz", "checkpoint" -> CHECKPOINT;
+        default -> throw new IllegalArgumentException("--format: expected savedmodel, keras, weights-h5 or npz, found '"
+            + name + "'");
+      };
+    }
+  }
+
+  /**
+   * A loaded model.
+   *
+   * @param format the format it was read from
+   * @param source the file or directory actually read (for a run directory: the checkpoint chosen)
+   * @param config the network's config
+   * @param weights every variable by Keras path, position embedding included
+   */
+  public record LoadedModel(Format format, Path source, ModelConfig config, WeightSet weights) {
+    /** One line: format, source, config. */
+    public String describe() {
+      return format.cliName() + " " + source + " " + WeightCheck.describe(config);
+    }
+  }
+
+  /** Checkpoint file names (the training helper's layout). */
+  public static final String CHECKPOINT_WEIGHTS = "weights.npz";
+
+  public static final String CHECKPOINT_MODEL = "model.json";
+
+  private static final Pattern EPOCH_DIR = Pattern.compile("epoch-(\\d+)");
+
+  private ModelFiles() {}
+
+  /**
+   * The format of a path.
+   *
+   * @throws IllegalArgumentException naming the path when it does not exist or is of no known format
+   */
+  public static Format detect(Path path) {
+    if (Files.isDirectory(path)) {
+      if (Files.isRegularFile(path.resolve("saved_model.pb"))) {
+        return Format.SAVED_MODEL;
+      }
+      if (Files.isRegularFile(path.resolve(CHECKPOINT_WEIGHTS))) {
+        return Format.CHECKPOINT;
+      }
+      if (Files.isDirectory(path.resolve("final")) || Files.isDirectory(path.resolve("checkpoints"))) {
+        return Format.RUN_DIR;
+      }
+      throw new IllegalArgumentException("model " + path + ": a directory that is neither a SavedModel "
+          + "(saved_model.pb), a checkpoint (weights.npz + model.json) nor a run directory (final/ or checkpoints/)");
+    }
+    if (!Files.exists(path)) {
+      throw new IllegalArgumentException("model " + path + ": no such file or directory");
+    }
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (name.endsWith(".keras")) {
+      return Format.KERAS;
+    }
+    if (name.endsWith(".weights.h5")) {
+      return Format.WEIGHTS_H5;
+    }
+    if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
+      return Format.LEGACY_H5;
+    }
+    if (name.endsWith(".npz")) {
+      return Format.NPZ;
+    }
+    throw new IllegalArgumentException("model " + path + ": unknown format (expected a SavedModel or checkpoint "
+        + "directory, .keras, .weights.h5, .h5 or .npz)");
+  }
+
+  /** Loads weights with the config found in (or inferred from) the file; see {@link #load(Path, ModelConfig, Path)}. */
+  public static LoadedModel load(Path path) {
+    return load(path, null, null);
+  }
+
+  /**
+   * Loads a model's config and weights from any format.
+   *
+   * @param config overrides the config found in or inferred from the file (null: none)
+   * @param positionEmbeddingNpy the position embedding for formats that cannot hold it (a Keras-written
+   *     {@code .weights.h5}); null: none
+   * @throws IllegalArgumentException with one message naming the file and every problem
+   */
+  public static LoadedModel load(Path path, ModelConfig config, Path positionEmbeddingNpy) {
+    Format format = detect(path);
+    Weight pos = positionEmbeddingNpy == null ? null : Npy.readFloats(positionEmbeddingNpy);
+    switch (format) {
+      case KERAS -> {
+        KerasModelWeights k = KerasArchive.read(path, config);
+        return new LoadedModel(format, path, k.config(), k.weights());
+      }
+      case WEIGHTS_H5 -> {
+        KerasModelWeights k = KerasWeightsH5.read(path, config, pos);
+        return new LoadedModel(format, path, k.config(), k.weights());
+      }
+      case LEGACY_H5 -> {
+        KerasModelWeights k = LegacyKerasH5.read(path, config, pos);
+        return new LoadedModel(format, path, k.config(), k.weights());
+      }
+      case CHECKPOINT -> {
+        return readCheckpoint(path, config);
+      }
+      case RUN_DIR -> {
+        LoadedModel m = readCheckpoint(runModel(path), config);
+        return new LoadedModel(Format.RUN_DIR, m.source(), m.config(), m.weights());
+      }
+      case NPZ -> {
+        WeightSet weights = weightSet(Npz.readFloats(path));
+        if (pos != null && !weights.contains(WeightSet.POSITION_EMBEDDING)) {
+          weights.put(WeightSet.POSITION_EMBEDDING, pos);
+        }
+        ModelConfig c = config != null ? config : ConfigInference.fromKerasPaths(weights, "weights file " + path);
+        WeightCheck.validate(weights, c, "weights file " + path);
+        return new LoadedModel(format, path, c, weights);
+      }
+      case SAVED_MODEL -> {
+        return readOurSavedModel(path, config);
+      }
+      default -> throw new IllegalStateException(format.toString());
+    }
+  }
+
+  /** The model directory of a run: {@code final/}, else {@code checkpoints/best}, else the latest epoch checkpoint. */
+  public static Path runModel(Path runDir) {
+    for (Path candidate : List.of(runDir.resolve("final"), runDir.resolve("checkpoints").resolve("best"))) {
+      if (Files.isRegularFile(candidate.resolve(CHECKPOINT_WEIGHTS))) {
+        return candidate;
+      }
+    }
+    Path checkpoints = runDir.resolve("checkpoints");
+    if (Files.isDirectory(checkpoints)) {
+      try (Stream<Path> dirs = Files.list(checkpoints)) {
+        Optional<Path> latest = dirs.filter(p -> EPOCH_DIR.matcher(p.getFileName().toString()).matches())
+            .filter(p -> Files.isRegularFile(p.resolve(CHECKPOINT_WEIGHTS)))
+            .max(Comparator.comparingLong(ModelFiles::epochOf));
+        if (latest.isPresent()) {
+          return latest.get();
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException("run directory " + runDir + ": cannot list checkpoints (" + e.getMessage()
+            + ")", e);
+      }
+    }
+    throw new IllegalArgumentException("run directory " + runDir + ": no final/ model and no checkpoints/epoch-NNNN "
+        + "with weights.npz");
+  }
+
+  private static long epochOf(Path p) {
+    Matcher m = EPOCH_DIR.matcher(p.getFileName().toString());
+    return m.matches() ? Long.parseLong(m.group(1)) : -1;
+  }
+
+  private static LoadedModel readCheckpoint(Path dir, ModelConfig override) {
+    String where = "checkpoint " + dir;
+    WeightSet weights = weightSet(Npz.readFloats(dir.resolve(CHECKPOINT_WEIGHTS)));
+    ModelConfig config = override;
+    if (config == null) {
+      Path modelJson = dir.resolve(CHECKPOINT_MODEL);
+      if (Files.isRegularFile(modelJson)) {
+        config = readConfigJson(modelJson);
+      } else {
+        config = ConfigInference.fromKerasPaths(weights, where);
+      }
+    }
+    WeightCheck.validate(weights, config, where);
+    return new LoadedModel(Format.CHECKPOINT, dir, config, weights);
+  }
+
+  /** A {@code model.json} (ModelConfig.toMap() as JSON, possibly with extra keys under "config"). */
+  public static ModelConfig readConfigJson(Path file) {
+    try {
+      JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+      if (o.has("config") && o.get("config").isJsonObject()) {
+        o = o.getAsJsonObject("config");
+      }
+      return ModelConfig.fromMap(KerasJson.toJava(o));
+    } catch (IOException | JsonParseException | IllegalStateException e) {
+      throw new IllegalArgumentException("model config " + file + ": cannot read (" + e.getMessage() + ")", e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static WeightSet weightSet(Map<String, Weight> map) {
+    WeightSet w = new WeightSet();
+    map.forEach(w::put);
+    return w;
+  }
+
+  /** Reads the weights of a SavedModel written by {@link SavedModelExport} (by the variable names it records). */
+  private static LoadedModel readOurSavedModel(Path dir, ModelConfig override) {
+    Path provenance = dir.resolve(SavedModelExport.PROVENANCE);
+    if (!Files.isRegularFile(provenance)) {
+      throw new IllegalArgumentException("SavedModel " + dir + ": its weights cannot be mapped to the network (no "
+          + SavedModelExport.PROVENANCE + ": not written by bss); it can still be run for inference with "
+          + "bss separate/compare/evaluate");
+    }
+    JsonObject info;
+    try {
+      info = JsonParser.parseString(Files.readString(provenance)).getAsJsonObject();
+    } catch (IOException | JsonParseException | IllegalStateException e) {
+      throw new IllegalArgumentException("SavedModel " + dir + ": unreadable " + SavedModelExport.PROVENANCE, e);
+    }
+    ModelConfig config = override != null ? override
+        : ModelConfig.fromMap(KerasJson.toJava(info.getAsJsonObject("config")));
+    WeightSet weights = new WeightSet();
+    try (SavedModelRunner runner = SavedModelRunner.open(dir)) {
+      for (Map.Entry<String, com.google.gson.JsonElement> e : info.getAsJsonObject("variables").entrySet()) {
+        try (Result r = runner.bundle().session().runner().fetch(e.getValue().getAsString()).run()) {
+          Tensor t = r.get(0);
+          if (!(t instanceof TFloat32 f)) {
+            throw new IllegalArgumentException("SavedModel " + dir + ": variable " + e.getKey() + " is not float32");
+          }
+          float[] data = new float[Math.toIntExact(f.shape().size())];
+          f.asRawTensor().data().asFloats().read(data);
+          weights.put(e.getKey(), new Weight(f.shape().asArray(), data));
+        }
+      }
+    }
+    WeightCheck.validate(weights, config, "SavedModel " + dir);
+    return new LoadedModel(Format.SAVED_MODEL, dir, config, weights);
+  }
+
+  /**
+   * Writes a model in a format (atomically: nothing is left half-written).
+   *
+   * @param source recorded in provenance where the format has room for it
+   */
+  public static void save(ModelConfig config, WeightSet weights, Format format, Path out, String source)
+      throws IOException {
+    switch (format) {
+      case SAVED_MODEL -> SavedModelExport.export(out, config, weights, source);
+      case KERAS -> KerasArchive.write(out, config, weights);
+      case WEIGHTS_H5 -> KerasWeightsH5.write(out, config, weights);
+      case CHECKPOINT -> writeCheckpoint(out, config, weights);
+      default -> throw new IllegalArgumentException("cannot write format " + format.cliName());
+    }
+  }
+
+  /** Writes our checkpoint layout: {@code weights.npz} (by Keras path) and {@code model.json} (the config). */
+  public static void writeCheckpoint(Path dir, ModelConfig config, WeightSet weights) throws IOException {
+    WeightCheck.validate(weights, config, "weights to write");
+    AtomicFiles.writeDirectory(dir, tmp -> {
+      Npz.writeFloats(tmp.resolve(CHECKPOINT_WEIGHTS), weights.asMap());
+      Files.writeString(tmp.resolve(CHECKPOINT_MODEL),
+          new GsonBuilder().setPrettyPrinting().create().toJson(config.toMap()));
+    });
+  }
+}

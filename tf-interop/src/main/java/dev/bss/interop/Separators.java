@@ -1,0 +1,80 @@
+package dev.bss.interop;
+
+import dev.bss.interop.savedmodel.SavedModelRunner;
+import dev.bss.model.ModelConfig;
+import dev.bss.model.Weight;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Opens any supported model file as a {@link Separator}. */
+public final class Separators {
+
+  private Separators() {}
+
+  /** Opens a model in any format (see {@link ModelFiles}); the config comes from the file or its weights. */
+  public static Separator open(Path model) {
+    return open(model, null, null);
+  }
+
+  /**
+   * Opens a model in any format.
+   *
+   * @param config overrides the file's config (null: none)
+   * @param positionEmbeddingNpy the position embedding for a Keras {@code .weights.h5} (null: none)
+   * @throws IllegalArgumentException naming the file and the problem
+   */
+  public static Separator open(Path model, ModelConfig config, Path positionEmbeddingNpy) {
+    if (ModelFiles.detect(model) == ModelFiles.Format.SAVED_MODEL) {
+      return new SavedModelSeparator(SavedModelRunner.open(model));
+    }
+    ModelFiles.LoadedModel loaded = ModelFiles.load(model, config, positionEmbeddingNpy);
+    return new GraphSeparator(loaded.config(), loaded.weights(), loaded.describe());
+  }
+
+  /** A SavedModel whose serving signature has one image input and outputs keyed decoded1 and decoded2. */
+  static final class SavedModelSeparator implements Separator {
+    private final SavedModelRunner runner;
+
+    SavedModelSeparator(SavedModelRunner runner) {
+      this.runner = runner;
+      try {
+        List<String> outputs = runner.outputKeys();
+        if (runner.inputKeys().size() != 1 || !outputs.containsAll(List.of("decoded1", "decoded2"))) {
+          throw new IllegalArgumentException("SavedModel " + runner.directory() + ": not a separation model (expected "
+              + "one image input and outputs decoded1 and decoded2; its signature is " + runner.describe() + ")");
+        }
+        long[] in = runner.shape(runner.inputKeys().get(0));
+        if (in != null && (in.length != 4 || !fits(in[1], 32) || !fits(in[2], 32) || !fits(in[3], 1))) {
+          throw new IllegalArgumentException("SavedModel " + runner.directory() + ": input '" + runner.inputKeys().get(0)
+              + "' has shape " + Arrays.toString(in) + ", expected [-1, 32, 32, 1]");
+        }
+      } catch (RuntimeException e) {
+        runner.close();
+        throw e;
+      }
+    }
+
+    private static boolean fits(long declared, long wanted) {
+      return declared < 0 || declared == wanted;
+    }
+
+    @Override
+    public SeparationResult separate(float[] mixtures, int count) {
+      Separator.checkInput(mixtures, count);
+      Map<String, Weight> out = runner.run(mixtures, new long[] {count, 32, 32, 1});
+      return new SeparationResult(out.get("decoded1").data(), out.get("decoded2").data());
+    }
+
+    @Override
+    public String description() {
+      return "savedmodel " + runner.directory() + " signature " + runner.describe();
+    }
+
+    @Override
+    public void close() {
+      runner.close();
+    }
+  }
+}

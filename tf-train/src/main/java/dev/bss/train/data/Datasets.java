@@ -1,0 +1,33 @@
+package dev.bss.train.data;
+
+/**
+ * The four image sets the seed's protocol uses: MNIST and Fashion-MNIST, training and test, and where they came from.
+ *
+ * <p>Training draws mixtures from {@code mnistTrain} x {@code fashionTrain}, evaluation from {@code mnistTest} x
+ * {@code fashionTest} (SPEC "Data"; no validation split).
+ *
+ * @param mnistTrain MNIST training images (60,000; 10,000 in the embedded subset)
+ * @param fashionTrain Fashion-MNIST training images (60,000; 10,000 in the embedded subset)
+ * @param mnistTest MNIST test images (10,000)
+ * @param fashionTest Fashion-MNIST test images (10,000)
+ * @param description where the data came from, for logs and run provenance, e.g. {@code "/data (IDX)"}
+ */
+public record Datasets(ImageSet mnistTrain, ImageSet fashionTrain, ImageSet mnistTest, ImageSet fashionTest,
+    String description) {
+
+  /** A generator of training mixtures (MNIST train x Fashion train) with the given seed. */
+  public MixtureGenerator trainMixtures(long seed) {
+    return new MixtureGenerator(mnistTrain, fashionTrain, seed);
+  }
+
+  /** A generator of evaluation mixtures (MNIST test x Fashion test) with the given seed. */
+  public MixtureGenerator testMixtures(long seed) {
+    return new MixtureGenerator(mnistTest, fashionTest, seed);
+  }
+
+  /** Image counts, e.g. {@code "mnist 60000/10000, fashion-mnist 60000/10000 (train/test)"}. */
+  public String counts() {
+    return "mnist " + mnistTrain.size() + "/" + mnistTest.size() + ", fashion-mnist " + fashionTrain.size() + "/"
+        + fashionTest.size() + " (train/test)";
+  }
+}

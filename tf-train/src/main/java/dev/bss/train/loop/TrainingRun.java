@@ -1,0 +1,173 @@
+package dev.bss.train.loop;
+
+import dev.bss.model.WeightSet;
+import dev.bss.train.cli.VersionProvider;
+import dev.bss.train.eval.Evaluation;
+import dev.bss.train.io.AtomicFiles;
+import dev.bss.train.io.Checkpoint;
+import dev.bss.train.io.Plots;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A whole {@code bss train} run: builds the training graph, trains ({@link Trainer}), then writes the run's outputs
+ * (run.json, history.csv, loss.png, samples.png, the final model, the checkpoints) and evaluates the result with the
+ * seed's protocol against the identity baseline.
+ */
+public final class TrainingRun {
+
+  private TrainingRun() {}
+
+  /** What a finished run produced. */
+  public record Outcome(Trainer.Result training, Evaluation.Report evaluation, Path finalModel, double wallSeconds) {}
+
+  /**
+   * Runs training with {@code options} on {@code data} using {@code device}; prints progress and a summary to
+   * {@code out}.
+   *
+   * @param commandLine the arguments as typed, for run.json
+   */
+  public static Outcome execute(TrainOptions options, PairData data, Devices.Choice device, int threads,
+      List<String> commandLine, PrintStream out, boolean terminal) {
+    long started = System.nanoTime();
+    Path outDir = options.out();
+    try {
+      Files.createDirectories(outDir);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("--out: cannot create " + outDir + ": " + e.getMessage());
+    }
+    if (!options.resume() && !Checkpoint.epochCheckpoints(outDir.resolve("checkpoints")).isEmpty()) {
+      throw new IllegalArgumentException("--out: " + outDir + " already holds checkpoints; use --resume to continue "
+          + "that run or choose another --out");
+    }
+    if (device.notice() != null) {
+      out.println("notice: " + device.notice());
+    }
+    out.println(device.describe(threads));
+    out.println("data: " + data.description());
+    out.printf(Locale.ROOT, "model: %s, preset %s: %d epochs x %d steps x batch %d, lr %s, seed %d%n",
+        options.config().equals(dev.bss.model.ModelConfig.seed()) ? "seed config"
+            : options.config().equals(dev.bss.model.ModelConfig.tiny()) ? "tiny config" : "custom config",
+        options.preset(), options.epochs(), options.stepsPerEpoch(), options.batchSize(), options.learningRate(),
+        options.seed());
+    Map<String, Object> run = runJson(options, data, device, threads, commandLine);
+    writeRunJson(outDir, run);
+
+    try (TrainingGraph graph = new TrainingGraph(options.config(), device.config());
+        Progress progress = new Progress(out, terminal)) {
+      out.printf(Locale.ROOT, "parameters: %,d (%,d trainable)%n", graph.model().variables().parameterCount(),
+          graph.model().variables().trainableParameterCount());
+      Trainer trainer = new Trainer(options, data, graph, out, progress);
+      Trainer.Result result = trainer.run();
+      run.put("status", result.status().name().toLowerCase(Locale.ROOT));
+      run.put("epochs_done", result.epochsDone());
+      run.put("best_epoch", result.bestEpoch());
+      run.put("samples_per_second", result.samplesPerSecond());
+      if (result.status() == Trainer.Status.NON_FINITE_LOSS) {
+        run.put("message", result.message());
+        run.put("finished", Instant.now().toString());
+        writeRunJson(outDir, run);
+        out.println(result.message());
+        return new Outcome(result, null, null, (System.nanoTime() - started) / 1e9);
+      }
+
+      // The best weights are in the session now (the seed restores them); save them as the final model.
+      WeightSet finalWeights = graph.model().variables().read(graph.session());
+      Path finalDir = outDir.resolve("final");
+      Map<String, Object> finalState = new LinkedHashMap<>();
+      finalState.put("format", Trainer.FORMAT);
+      finalState.put("epoch", result.bestEpoch());
+      finalState.put("note", "best weights of the run (lowest training loss)");
+      Checkpoint.write(finalDir, options.config(), finalWeights, null, finalState);
+
+      Evaluation.Report report = null;
+      if (options.sampleCount() > 0) {
+        Batch samples = Batch.allocate(options.sampleCount());
+        data.test(Trainer.epochDataSeed(options.seed(), -3)).fill(samples);
+        float[][] pred = graph.predict(samples.mixture(), samples.size(), samples.size());
+        Plots.sampleGrid(outDir.resolve("samples.png"), samples.size(), samples.mixture(), samples.mnist(),
+            samples.fashion(), pred[0], pred[1]);
+      }
+      if (options.evalDraws() > 0) {
+        out.printf(Locale.ROOT, "evaluating: %d draws of %d test pairs...%n", options.evalDraws(),
+            options.evalSamples());
+        report = Evaluation.run((m, n) -> graph.predict(m, n, 250), data.test(options.seed()), options.evalDraws(),
+            options.evalSamples(), options.seed());
+        run.put("evaluation", report.toMap());
+        out.print(report.toText());
+      }
+      double wall = (System.nanoTime() - started) / 1e9;
+      run.put("finished", Instant.now().toString());
+      run.put("wall_seconds", wall);
+      run.put("final_model", finalDir.toString());
+      writeRunJson(outDir, run);
+      out.printf(Locale.ROOT, "%s after %d epochs (best epoch %d) in %.0f s%n",
+          result.status() == Trainer.Status.EARLY_STOPPED ? "early-stopped" : "done", result.epochsDone(),
+          result.bestEpoch(), wall);
+      out.println("outputs in " + outDir.toAbsolutePath() + ":");
+      out.println("  run.json, history.csv, loss.png" + (options.sampleCount() > 0 ? ", samples.png" : ""));
+      out.println("  final/ (best weights: weights.npz + model.json; `bss evaluate --model " + finalDir + "`)");
+      out.println("  checkpoints/ (last " + Trainer.KEEP_LAST + " epochs + best; `bss train --resume --out "
+          + outDir + "` continues)");
+      return new Outcome(result, report, finalDir, wall);
+    }
+  }
+
+  private static Map<String, Object> runJson(TrainOptions options, PairData data, Devices.Choice device, int threads,
+      List<String> commandLine) {
+    Path previous = options.out().resolve("run.json");
+    Map<String, Object> run = new LinkedHashMap<>();
+    Properties versions = VersionProvider.buildProperties();
+    run.put("format", "bss-run-1");
+    run.put("command_line", commandLine);
+    run.put("preset", options.preset());
+    run.put("model_config", options.config().toMap());
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("epochs", options.epochs());
+    training.put("steps_per_epoch", options.stepsPerEpoch());
+    training.put("batch_size", options.batchSize());
+    training.put("learning_rate", options.learningRate());
+    training.put("optimizer", "Adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7), Keras 3 semantics");
+    training.put("loss", "mse(decoded1) + mse(decoded2)");
+    training.put("callbacks", List.of("EarlyStopping(monitor=loss, patience=" + options.patience() + ")",
+        "ReduceLROnPlateau(monitor=loss, factor=0.5, patience=" + options.patience()
+            + ", min_lr=1e-6, min_delta=1e-4)", "best weights (lowest loss) restored at the end"));
+    training.put("validation_samples", options.validateSamples());
+    run.put("training", training);
+    run.put("seed", options.seed());
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("bss", versions.getProperty("bss.version", "unknown"));
+    v.put("tensorflow_java", versions.getProperty("tensorflow.java.version", "unknown"));
+    v.put("tensorflow_runtime", org.tensorflow.TensorFlow.version());
+    v.put("java", System.getProperty("java.version"));
+    v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    run.put("versions", v);
+    Map<String, Object> dev = new LinkedHashMap<>();
+    dev.put("requested", device.requested());
+    dev.put("used", device.gpu() ? "gpu" : "cpu");
+    dev.put("visible", device.visible());
+    dev.put("intra_op_threads", threads);
+    dev.put("inter_op_threads", 1);
+    if (device.notice() != null) {
+      dev.put("notice", device.notice());
+    }
+    run.put("device", dev);
+    run.put("data", data.description());
+    run.put("started", Instant.now().toString());
+    if (options.resume() && Files.isRegularFile(previous)) {
+      run.put("resumed", true);
+    }
+    return run;
+  }
+
+  private static void writeRunJson(Path outDir, Map<String, Object> run) {
+    AtomicFiles.writeString(outDir.resolve("run.json"), Checkpoint.toJson(run) + "\n");
+  }
+}

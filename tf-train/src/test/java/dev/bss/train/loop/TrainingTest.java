@@ -1,0 +1,319 @@
+package dev.bss.train.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bss.model.ModelConfig;
+import dev.bss.model.ModelVariable;
+import dev.bss.model.Weight;
+import dev.bss.model.WeightSet;
+import dev.bss.train.data.DataSource;
+import dev.bss.train.io.Checkpoint;
+import dev.bss.train.io.HistoryCsv;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/** The training graph and loop on the tiny config, one graph shared by the class (resume reassigns all state). */
+class TrainingTest {
+
+  private static TrainingGraph graph;
+  private static PairData data;
+  private static final int THREADS = 2;
+
+  @BeforeAll
+  static void build() {
+    graph = new TrainingGraph(ModelConfig.tiny(), Devices.choose("cpu", THREADS).config());
+    data = new DatasetsPairData(DataSource.embedded());
+  }
+
+  @AfterAll
+  static void close() {
+    graph.close();
+  }
+
+  private static TrainOptions options(Path out, int epochs, int steps, boolean resume) {
+    return new TrainOptions(ModelConfig.tiny(), "test", epochs, steps, 8, 1e-3, 7, 5, out, resume, 0, 0, 0, 0);
+  }
+
+  private static Trainer.Result train(TrainOptions options, PairData source) {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
+    return new Trainer(options, source, graph, out, new Progress(out, false)).run();
+  }
+
+  @Test
+  void gradientsMatchFiniteDifferencesOnEveryLayerKind() {
+    // Keras's zero biases put every pre-activation of a blank pixel exactly on ReLU's kink, where a finite
+    // difference sees half the slope; small random biases move them off it.
+    WeightSet start = graph.model().variables().initialValues(3);
+    Random random = new Random(3);
+    for (ModelVariable v : graph.model().variables().all()) {
+      if (v.trainable() && v.path().endsWith("bias")) {
+        float[] bias = start.get(v.path()).data().clone();
+        for (int i = 0; i < bias.length; i++) {
+          bias[i] = (float) (random.nextGaussian() * 0.05);
+        }
+        start.put(v.path(), new Weight(v.shape(), bias));
+      }
+    }
+    graph.initialize(start);
+    Batch batch = Batch.allocate(4);
+    data.training(11).fill(batch);
+    long[] dropoutSeed = {5, 9};
+    List<ModelVariable> trainable = graph.model().variables().trainable();
+    List<Integer> chosen = chooseOnePerLayerKind(trainable);
+    List<float[]> gradients = gradients(batch, dropoutSeed, chosen);
+    WeightSet original = graph.model().variables().read(graph.session());
+    List<String> report = new ArrayList<>();
+    int failures = 0;
+    for (int c = 0; c < chosen.size(); c++) {
+      ModelVariable v = trainable.get(chosen.get(c));
+      float[] g = gradients.get(c);
+      // The largest gradient entry: its finite difference stands well above float32 round-off of the loss.
+      int index = 0;
+      for (int i = 1; i < g.length; i++) {
+        if (Math.abs(g[i]) > Math.abs(g[index])) {
+          index = i;
+        }
+      }
+      Weight w = original.get(v.path());
+      // float32 losses carry ~3e-8 of round-off: eps 3e-3 keeps that noise near 1e-5 in the quotient.
+      double eps = 3e-3 * Math.max(1, Math.abs(w.data()[index]));
+      double up = lossWith(v, w, index, (float) (w.data()[index] + eps), batch, dropoutSeed);
+      double down = lossWith(v, w, index, (float) (w.data()[index] - eps), batch, dropoutSeed);
+      double fd = (up - down) / (2 * eps);
+      double analytic = g[index];
+      boolean ok = Math.abs(fd - analytic) <= 3e-2 * Math.abs(analytic) + 2e-5;
+      report.add(String.format("%s[%d]: analytic %.6g, finite difference %.6g%s", v.path(), index, analytic, fd,
+          ok ? "" : "  <-- MISMATCH"));
+      if (!ok) {
+        failures++;
+      }
+      assign(v, w);
+    }
+    assertTrue(chosen.size() >= 14, "layer kinds covered: " + report);
+    assertEquals(0, failures, String.join("\n", report));
+  }
+
+  /** The first kernel/gamma/beta/... of every (layer class, variable) kind, plus CBAM's dense pair and 7x7 conv. */
+  private static List<Integer> chooseOnePerLayerKind(List<ModelVariable> trainable) {
+    List<String> seen = new ArrayList<>();
+    List<Integer> chosen = new ArrayList<>();
+    int spatial = -1;
+    for (int i = 0; i < trainable.size(); i++) {
+      ModelVariable v = trainable.get(i);
+      long[] s = v.shape();
+      if (spatial < 0 && s.length == 4 && s[0] == 7 && s[2] == 2) {
+        spatial = i;
+      }
+      String leaf = v.path().substring(v.layerName().length());
+      String kind = v.layerClass() + leaf;
+      if (!seen.contains(kind)) {
+        seen.add(kind);
+        chosen.add(i);
+      }
+    }
+    assertTrue(spatial > 2, "no CBAM spatial 7x7 conv found");
+    // CBAM's shared dense pair precedes its spatial conv: dense (C -> C/r) kernel and dense (C/r -> C) kernel.
+    for (int i : new int[] {spatial, spatial - 2, spatial - 4}) {
+      if (!chosen.contains(i)) {
+        chosen.add(i);
+      }
+    }
+    return chosen;
+  }
+
+  private List<float[]> gradients(Batch batch, long[] dropoutSeed, List<Integer> chosen) {
+    List<Tensor> tensors = new ArrayList<>();
+    try {
+      Session.Runner r = feeds(graph.session().runner(), batch, dropoutSeed, tensors);
+      for (int i : chosen) {
+        r.fetch(graph.gradients().get(i));
+      }
+      List<float[]> out = new ArrayList<>();
+      try (var result = r.run()) {
+        for (int k = 0; k < chosen.size(); k++) {
+          TFloat32 t = (TFloat32) result.get(k);
+          float[] values = new float[(int) t.shape().size()];
+          t.copyTo(DataBuffers.of(values, false, false));
+          out.add(values);
+        }
+      }
+      return out;
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
+  private double lossWith(ModelVariable v, Weight w, int index, float value, Batch batch, long[] dropoutSeed) {
+    float[] data = w.data().clone();
+    data[index] = value;
+    assign(v, new Weight(w.shape(), data));
+    return graph.lossOnly(batch, dropoutSeed).loss();
+  }
+
+  private static void assign(ModelVariable v, Weight w) {
+    try (TFloat32 t = TFloat32.tensorOf(Shape.of(w.shape()), DataBuffers.of(w.data(), true, false))) {
+      graph.session().runner().feed(v.feed(), t).addTarget(v.assign()).run().close();
+    }
+  }
+
+  private static Session.Runner feeds(Session.Runner r, Batch batch, long[] dropoutSeed, List<Tensor> tensors) {
+    TFloat32 mixture = TrainingGraph.images(batch.mixture(), batch.size());
+    TFloat32 mnist = TrainingGraph.images(batch.mnist(), batch.size());
+    TFloat32 fashion = TrainingGraph.images(batch.fashion(), batch.size());
+    TInt64 seed = TInt64.vectorOf(dropoutSeed);
+    tensors.addAll(List.of(mixture, mnist, fashion, seed));
+    return r.feed(graph.model().input(), mixture).feed(graph.mnistTarget(), mnist)
+        .feed(graph.fashionTarget(), fashion).feed(graph.model().dropoutSeed(), seed);
+  }
+
+  @Test
+  void resumedRunEndsBitIdenticalToUninterruptedRun(@TempDir Path tmp) {
+    Path straight = tmp.resolve("straight");
+    Path killed = tmp.resolve("killed");
+    Trainer.Result full = train(options(straight, 2, 5, false), data);
+    WeightSet fullWeights = graph.model().variables().read(graph.session());
+    Map<String, Weight> fullOptimizer = graph.optimizer().read(graph.session());
+
+    // "Kill" after the first epoch: a run of 1 epoch leaves exactly what a killed run leaves behind.
+    train(options(killed, 1, 5, false), data);
+    graph.initialize(graph.model().variables().initialValues(99)); // garbage in the session, as in a new process
+    Trainer.Result resumed = train(options(killed, 2, 5, true), data);
+    WeightSet resumedWeights = graph.model().variables().read(graph.session());
+
+    assertEquals(fullWeights.paths(), resumedWeights.paths());
+    for (String path : fullWeights.paths()) {
+      assertEquals(fullWeights.get(path), resumedWeights.get(path), path + " differs after resume");
+    }
+    assertEquals(fullOptimizer, graph.optimizer().read(graph.session()));
+    assertEquals(full.history(), resumed.history());
+    assertEquals(HistoryCsv.read(straight.resolve("history.csv")), HistoryCsv.read(killed.resolve("history.csv")));
+    assertEquals(List.of(1, 2), Checkpoint.epochCheckpoints(killed.resolve("checkpoints")).stream()
+        .map(Checkpoint::epochOf).toList());
+  }
+
+  @Test
+  void resumeWithoutCheckpointOrWithOtherConfigIsRefused(@TempDir Path tmp) {
+    var e = assertThrows(IllegalArgumentException.class, () -> train(options(tmp, 1, 1, true), data));
+    assertTrue(e.getMessage().contains("no complete checkpoint under"), e.getMessage());
+  }
+
+  @Test
+  void nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) {
+    // Poison the data of the second epoch: a NaN pixel makes the loss NaN.
+    long poisoned = Trainer.epochDataSeed(7, 1);
+    PairData nanData = new PairData() {
+      @Override
+      public BatchStream training(long seed) {
+        BatchStream real = data.training(seed);
+        return batch -> {
+          real.fill(batch);
+          if (seed == poisoned) {
+            batch.mixture()[17] = Float.NaN;
+          }
+        };
+      }
+
+      @Override
+      public BatchStream test(long seed) {
+        return data.test(seed);
+      }
+
+      @Override
+      public String description() {
+        return "poisoned";
+      }
+    };
+    Trainer.Result result = train(options(tmp, 3, 3, false), nanData);
+    assertEquals(Trainer.Status.NON_FINITE_LOSS, result.status());
+    assertTrue(result.message().contains("loss became NaN at epoch 2 step 1"), result.message());
+    assertTrue(result.message().contains("epoch-0001"), result.message());
+    assertEquals(List.of(1), Checkpoint.epochCheckpoints(tmp.resolve("checkpoints")).stream()
+        .map(Checkpoint::epochOf).toList());
+    assertEquals(1, result.history().size());
+    // The weights restored at the end are the last good (best) ones, all finite.
+    for (Weight w : graph.model().variables().read(graph.session()).asMap().values()) {
+      assertEquals(-1, w.firstNonFinite());
+    }
+  }
+
+  @Test
+  void tinyRunOfHundredsOfStepsLowersTheLossSteadily(@TempDir Path tmp) {
+    Trainer.Result result = train(new TrainOptions(ModelConfig.tiny(), "test", 6, 50, 16, 3e-3, 1, 5, tmp, false,
+        0, 0, 0, 0), data);
+    List<Double> losses = result.history().stream().map(h -> h.get("loss")).toList();
+    for (int i = 1; i < losses.size(); i++) {
+      assertTrue(losses.get(i) < losses.get(i - 1), "epoch losses not decreasing: " + losses);
+    }
+    assertTrue(losses.get(losses.size() - 1) < 0.5 * losses.get(0), "loss did not halve: " + losses);
+    assertEquals(Trainer.Status.COMPLETED, result.status());
+    assertEquals(6, result.bestEpoch());
+    assertEquals(1e-3 * 3, result.history().get(0).get("learning_rate"), 1e-9);
+  }
+
+  @Test
+  void trainingRunWritesEveryOutput(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    TrainOptions options = new TrainOptions(ModelConfig.tiny(), "test", 2, 3, 8, 1e-3, 3, 5, out, false, 16, 4, 2,
+        20);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainingRun.Outcome outcome = TrainingRun.execute(options, data, Devices.choose("cpu", THREADS), THREADS,
+        List.of("bss", "train", "--config", "tiny"), new PrintStream(log, true, StandardCharsets.UTF_8), false);
+    String text = log.toString(StandardCharsets.UTF_8);
+    for (String file : List.of("run.json", "history.csv", "loss.png", "samples.png", "final/weights.npz",
+        "final/model.json", "checkpoints/epoch-0002/optimizer.npz", "checkpoints/epoch-0002/state.json",
+        "checkpoints/best/weights.npz")) {
+      assertTrue(Files.isRegularFile(out.resolve(file)), file + " missing; log:\n" + text);
+    }
+    assertTrue(text.contains("outputs in " + out.toAbsolutePath()), text);
+    assertTrue(text.contains("device: cpu"), text);
+    String run = Files.readString(out.resolve("run.json"));
+    assertTrue(run.contains("\"evaluation\"") && run.contains("\"identity_baseline\"") && run.contains("--config"),
+        run);
+    assertNotNull(outcome.evaluation());
+    assertEquals(2, outcome.evaluation().model().draws().size());
+    List<Map<String, Double>> history = HistoryCsv.read(out.resolve("history.csv"));
+    assertEquals(2, history.size());
+    assertTrue(history.get(1).containsKey("val_loss") && history.get(1).containsKey("decoded2_loss"),
+        history.toString());
+    assertEquals(Checkpoint.readWeights(out.resolve("final")).asMap(),
+        Checkpoint.readWeights(out.resolve("checkpoints/best")).asMap());
+    assertFalse(Files.exists(out.resolve("checkpoints/.epoch-0002.tmp")));
+    // A second run into the same folder without --resume is refused rather than mixing two runs.
+    var e = assertThrows(IllegalArgumentException.class, () -> TrainingRun.execute(options, data,
+        Devices.choose("cpu", THREADS), THREADS, List.of(), new PrintStream(new ByteArrayOutputStream()), false));
+    assertTrue(e.getMessage().contains("already holds checkpoints"), e.getMessage());
+  }
+
+  @Test
+  void randomBatchesDifferBetweenEpochsAndRepeatWithTheSeed() {
+    Batch a = Batch.allocate(2);
+    Batch b = Batch.allocate(2);
+    data.training(Trainer.epochDataSeed(1, 0)).fill(a);
+    data.training(Trainer.epochDataSeed(1, 0)).fill(b);
+    assertEquals(java.util.Arrays.toString(a.mixture()), java.util.Arrays.toString(b.mixture()));
+    data.training(Trainer.epochDataSeed(1, 1)).fill(b);
+    assertFalse(java.util.Arrays.equals(a.mixture(), b.mixture()));
+  }
+}
