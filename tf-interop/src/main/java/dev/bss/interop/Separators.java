@@ -33,15 +33,32 @@ public final class Separators {
     return new GraphSeparator(loaded.config(), loaded.weights(), loaded.describe());
   }
 
-  /** A SavedModel whose serving signature has one image input and outputs keyed decoded1 and decoded2. */
+  /**
+   * A SavedModel whose serving signature has one image input and two outputs: keyed {@code decoded1} and
+   * {@code decoded2} (ours; tf.keras 2 {@code model.save} names outputs after their layers), or {@code output_0}
+   * and {@code output_1} (Keras 3 {@code model.export} numbers the outputs in {@code model.outputs} order, which is
+   * decoded1, decoded2 for the reference network). Mapped by key, never by tensor position.
+   */
   static final class SavedModelSeparator implements Separator {
     private final SavedModelRunner runner;
+    private final String key1;
+    private final String key2;
 
     SavedModelSeparator(SavedModelRunner runner) {
       this.runner = runner;
       try {
         List<String> outputs = runner.outputKeys();
-        if (runner.inputKeys().size() != 1 || !outputs.containsAll(List.of("decoded1", "decoded2"))) {
+        if (outputs.containsAll(List.of("decoded1", "decoded2"))) {
+          key1 = "decoded1";
+          key2 = "decoded2";
+        } else if (outputs.equals(List.of("output_0", "output_1"))) {
+          key1 = "output_0";
+          key2 = "output_1";
+        } else {
+          key1 = null;
+          key2 = null;
+        }
+        if (runner.inputKeys().size() != 1 || key1 == null) {
           throw new IllegalArgumentException("SavedModel " + runner.directory() + ": not a separation model (expected "
               + "one image input and outputs decoded1 and decoded2; its signature is " + runner.describe() + ")");
         }
@@ -64,7 +81,7 @@ public final class Separators {
     public SeparationResult separate(float[] mixtures, int count) {
       Separator.checkInput(mixtures, count);
       Map<String, Weight> out = runner.run(mixtures, new long[] {count, 32, 32, 1});
-      return new SeparationResult(out.get("decoded1").data(), out.get("decoded2").data());
+      return new SeparationResult(out.get(key1).data(), out.get(key2).data());
     }
 
     @Override

@@ -64,6 +64,11 @@ public final class SeparationModel {
   /**
    * Builds every variable, both branches, the BN moving-statistics updates and one assign op per variable.
    *
+   * <p>Variables are VariableV2 ops named by their Keras path ({@code conv2d_5/kernel}, with {@code _feed} and
+   * {@code _assign} ops next to them), the input is {@code input_img}, the dropout seed {@code dropout_seed}; layer
+   * ops live under {@code training/} and {@code inference/}. One model per graph (the names are fixed). Every op
+   * used has a registered gradient, so {@code tf.gradients} of a training-branch loss works.
+   *
    * @throws IllegalArgumentException naming the layer when the config's widths do not fit together
    */
   public static SeparationModel build(Ops tf, ModelConfig config) {

@@ -25,7 +25,7 @@ import java.util.Set;
  * <p>Every layer entry starts from a template: the resource {@code reference-layer-templates.json}, which holds
  * one layer entry per kind (Conv2D, the CBAM Dense pair, MultiHeadAttention, the two Lambda layers, ...) copied
  * from the {@code config.json} Keras 3.15.1 wrote for {@code shared/keras-reference/tiny/reference.keras} (see
- * {@code reference-layer-templates.md}). The writer substitutes the name, the widths of the {@link ModelConfig}
+ * {@code reference-layer-templates.md}). The writer substitutes the name, the widths of the {@code ModelConfig}
  * (filters, units, heads, key_dim, target_shape, epsilon, rate), and computes {@code build_config} and
  * {@code inbound_nodes} from the {@link KerasGraph}; layers are listed in Keras's operation order. The position
  * embedding is written where Keras keeps it: as the {@code __tensor__} argument of the {@code add} node.

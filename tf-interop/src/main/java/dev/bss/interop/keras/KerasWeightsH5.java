@@ -7,7 +7,6 @@ import dev.bss.model.WeightSet;
 import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;
 import io.jhdf.api.Dataset;
-import io.jhdf.api.Node;
 import io.jhdf.api.WritableGroup;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -57,7 +56,8 @@ public final class KerasWeightsH5 {
    * Reads a {@code .weights.h5} file.
    *
    * @param config the network's config, or null to infer it from the weights' shapes
-   * @param positionEmbedding used when the file has no {@value #POS_EMBEDDING_DATASET}; may be null
+   * @param positionEmbedding overrides the file's {@value #POS_EMBEDDING_DATASET} (needed when the file has none,
+   *     as in every file Keras writes); may be null
    * @throws IllegalArgumentException listing every missing, unexpected or mis-shaped weight, or when the position
    *     embedding is neither in the file nor given
    */
@@ -90,10 +90,8 @@ public final class KerasWeightsH5 {
         unexpected.add(path);
       }
     }
-    Weight pos = datasets.get(POS_EMBEDDING_DATASET);
-    if (pos == null) {
-      pos = positionEmbedding;
-    }
+    // An embedding given by the caller wins over the one stored in the file.
+    Weight pos = positionEmbedding != null ? positionEmbedding : datasets.get(POS_EMBEDDING_DATASET);
     if (pos == null) {
       missing.add(dev.bss.model.WeightSet.POSITION_EMBEDDING + " (not stored in Keras weight files: give it with "
           + "--pos-embedding FILE.npy, e.g. the pos_embedding.npy saved with the model)");
@@ -143,11 +141,5 @@ public final class KerasWeightsH5 {
         bss.putDataset("pos_embedding", Hdf5.nested(weights.get(WeightSet.POSITION_EMBEDDING)));
       }
     }
-  }
-
-  /** Whether the file has the datasets of a Keras 3 weights file (checks the structure only). */
-  static boolean looksLikeWeightsH5(HdfFile hdf) {
-    Node layers = hdf.getChildren().get("layers");
-    return layers != null && layers.isGroup();
   }
 }

@@ -30,7 +30,7 @@ public final class LegacyKerasH5 {
    * Reads a legacy {@code .h5} file.
    *
    * @param config the config, or null to infer it from the weights' shapes
-   * @param positionEmbedding used when the file's model_config has none; may be null
+   * @param positionEmbedding overrides the embedding of the file's model_config; may be null
    */
   public static KerasModelWeights read(Path file, ModelConfig config, Weight positionEmbedding) {
     String where = "legacy Keras .h5 file " + file;
@@ -65,7 +65,7 @@ public final class LegacyKerasH5 {
       }
       String modelConfig = Hdf5.stringAttribute(hdf, "model_config");
       Weight pos = positionEmbedding;
-      if (modelConfig != null) {
+      if (pos == null && modelConfig != null) {
         JsonObject configJson = JsonParser.parseString(modelConfig).getAsJsonObject();
         try {
           pos = KerasArchive.positionEmbedding(KerasArchive.functionalLayers(configJson, where), where);

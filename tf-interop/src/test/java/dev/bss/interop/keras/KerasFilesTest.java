@@ -83,6 +83,41 @@ class KerasFilesTest {
     assertSameWeights(fixtureWeights(dir), read.weights());
   }
 
+  /** tf.keras 2.x legacy files name variables with a ":0" suffix and carry no __tensor__ embedding. */
+  @Test
+  void legacyH5OfTfKeras2NamesWithSuffix() throws IOException {
+    Path dir = Fixtures.kerasReference("tiny");
+    WeightSet weights = fixtureWeights(dir);
+    Path file = tmp.resolve("tf_keras2.h5");
+    java.util.Map<String, java.util.List<String>> byLayer = new java.util.LinkedHashMap<>();
+    for (String p : weights.paths()) {
+      if (!p.equals(WeightSet.POSITION_EMBEDDING)) {
+        byLayer.computeIfAbsent(p.substring(0, p.indexOf('/')), k -> new java.util.ArrayList<>()).add(p);
+      }
+    }
+    try (io.jhdf.WritableHdfFile hdf = io.jhdf.HdfFile.write(file)) {
+      io.jhdf.api.WritableGroup root = hdf.putGroup("model_weights");
+      root.putAttribute("layer_names", byLayer.keySet().toArray(String[]::new));
+      for (java.util.Map.Entry<String, java.util.List<String>> layer : byLayer.entrySet()) {
+        io.jhdf.api.WritableGroup g = root.putGroup(layer.getKey());
+        g.putAttribute("weight_names", layer.getValue().stream().map(p -> p + ":0").toArray(String[]::new));
+        java.util.Map<String, io.jhdf.api.WritableGroup> made = new java.util.HashMap<>();
+        for (String p : layer.getValue()) {
+          String name = p + ":0";
+          int slash = name.lastIndexOf('/');
+          Hdf5.group(g, made, name.substring(0, slash)).putDataset(name.substring(slash + 1), Hdf5.nested(weights.get(p)));
+        }
+      }
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LegacyKerasH5.read(file, null, null));
+    assertTrue(e.getMessage().contains("--pos-embedding"), e.getMessage());
+    KerasModelWeights read = LegacyKerasH5.read(file, null, weights.get(WeightSet.POSITION_EMBEDDING));
+    assertEquals(ModelConfig.tiny(), read.config());
+    for (String p : weights.paths()) {
+      assertEquals(weights.get(p), read.weights().get(p), p);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"tiny", "full"})
   void writtenConfigJsonIsKerasConfigJson(String name) throws IOException {

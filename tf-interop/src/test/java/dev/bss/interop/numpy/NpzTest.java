@@ -66,6 +66,22 @@ class NpzTest {
   }
 
   @Test
+  void rawArraysKeepTheirDtype() {
+    Map<String, NpyArray> arrays = new LinkedHashMap<>();
+    arrays.put("x_train", new NpyArray("x", "|u1", new long[] {2, 2}, new byte[] {0, 1, (byte) 254, (byte) 255}));
+    arrays.put("y_train", new NpyArray("y", "<i8", new long[] {1}, new byte[] {9, 0, 0, 0, 0, 0, 0, 0}));
+    Path file = dir.resolve("mnist.npz");
+    Npz.write(file, arrays);
+    Map<String, NpyArray> back = Npz.read(file);
+    assertEquals(arrays, back);
+    assertEquals("|u1", back.get("x_train").dtype());
+    assertArrayEquals(new long[] {9}, back.get("y_train").toLongs());
+    Path single = dir.resolve("x.npy");
+    Npy.write(single, arrays.get("x_train"));
+    assertEquals(arrays.get("x_train"), Npy.read(single));
+  }
+
+  @Test
   void badArchivesGiveOneLineNamingTheFile() throws IOException {
     Path notZip = dir.resolve("not.npz");
     Files.writeString(notZip, "hello");

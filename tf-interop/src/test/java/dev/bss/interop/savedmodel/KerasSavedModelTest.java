@@ -82,6 +82,39 @@ class KerasSavedModelTest {
   }
 
   @Test
+  void everySharedSavedModelLoadsAndReportsItsSignature() throws java.io.IOException {
+    java.nio.file.Path root = Fixtures.shared().resolve("savedmodels");
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(root), "no " + root);
+    List<java.nio.file.Path> dirs;
+    try (var list = java.nio.file.Files.list(root)) {
+      dirs = list.filter(d -> java.nio.file.Files.isRegularFile(d.resolve("saved_model.pb"))).sorted().toList();
+    }
+    assertTrue(!dirs.isEmpty(), "no SavedModel in " + root);
+    for (java.nio.file.Path dir : dirs) {
+      try (SavedModelRunner runner = SavedModelRunner.open(dir)) {
+        System.out.println(dir.getFileName() + ": " + runner.describe());
+        long[] in = runner.shape(runner.inputKeys().get(0)).clone();
+        in[0] = 1;
+        int n = 1;
+        for (long d : in) {
+          n *= (int) d;
+        }
+        Map<String, Weight> out = runner.run(new float[n], in);
+        assertEquals(runner.outputKeys(), List.copyOf(out.keySet()));
+        out.forEach((k, w) -> assertTrue(w.firstNonFinite() < 0, dir + " " + k + " is finite"));
+      }
+    }
+  }
+
+  @Test
+  void kerasSavedModelWeightsAreNotImportedSilently() {
+    java.nio.file.Path dir = Fixtures.savedModel("fashion_autoencoder");
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> dev.bss.interop.ModelFiles.load(dir));
+    assertTrue(e.getMessage().contains("cannot be mapped to the network"), e.getMessage());
+  }
+
+  @Test
   void wrongInputShapeIsNamed() {
     try (SavedModelRunner runner = SavedModelRunner.open(Fixtures.savedModel("fashion_autoencoder"))) {
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

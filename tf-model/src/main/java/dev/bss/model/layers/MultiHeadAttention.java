@@ -8,8 +8,8 @@ import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Keras {@code MultiHeadAttention} used as self-attention ({@code mha(x, x)}): {@code [batch, tokens, d] ->
- * [batch, tokens, d]}, value_dim = key_dim, no attention dropout.
+ * Keras {@code MultiHeadAttention}, called as {@code mha(query, value)} (the network uses self-attention,
+ * {@code mha(x, x)}): {@code [batch, tokens, d] -> [batch, tokens, d]}, value_dim = key_dim, no attention dropout.
  *
  * <p>Weights in Keras's shapes and order: {@code query|key|value/kernel [d, heads, key_dim]},
  * {@code query|key|value/bias [heads, key_dim]}, {@code attention_output/kernel [heads, key_dim, d]},
@@ -72,12 +72,14 @@ public final class MultiHeadAttention extends KerasLayer {
 
   @Override
   protected Operand<TFloat32> call(Ops ops, List<Operand<TFloat32>> inputs, boolean training) {
-    Operand<TFloat32> x = inputs.get(0);
-    Operand<TFloat32> flat = ops.reshape(x, ops.constant(new long[] {-1, features}));
-    Operand<TFloat32> query = ops.math.mul(project(ops, flat, queryKernel, queryBias),
+    // Keras call(query, value): the key defaults to the value.
+    Operand<TFloat32> queryInput = ops.reshape(inputs.get(0), ops.constant(new long[] {-1, features}));
+    Operand<TFloat32> valueInput = inputs.size() > 1
+        ? ops.reshape(inputs.get(1), ops.constant(new long[] {-1, features})) : queryInput;
+    Operand<TFloat32> query = ops.math.mul(project(ops, queryInput, queryKernel, queryBias),
         ops.constant((float) (1.0 / Math.sqrt(keyDim))));
-    Operand<TFloat32> key = project(ops, flat, keyKernel, keyBias);
-    Operand<TFloat32> value = project(ops, flat, valueKernel, valueBias);
+    Operand<TFloat32> key = project(ops, valueInput, keyKernel, keyBias);
+    Operand<TFloat32> value = project(ops, valueInput, valueKernel, valueBias);
     // scores [batch, heads, queries, keys]
     Operand<TFloat32> scores = ops.train.batchMatMul(query, key, TFloat32.class, BatchMatMul.adjY(true));
     Operand<TFloat32> weights = ops.nn.softmax(scores);

@@ -12,7 +12,7 @@ public final class TransformerBlock {
   public static Flow apply(GraphContext context, Flow inputs, int numHeads, int embedDim, int ffDim,
       double lnEpsilon, double dropoutRate) {
     Flow norm1 = new LayerNormalization(context, lnEpsilon).apply(inputs);
-    Flow attention = new MultiHeadAttention(context, numHeads, embedDim).apply(norm1);
+    Flow attention = new MultiHeadAttention(context, numHeads, embedDim).apply(norm1, norm1);
     attention = new Dropout(context, dropoutRate).apply(attention);
     Flow out1 = ParameterFreeLayer.add(context).apply(inputs, attention);
     Flow norm2 = new LayerNormalization(context, lnEpsilon).apply(out1);

@@ -2,23 +2,27 @@ package dev.bss.train.cli;
 
 import dev.bss.model.ModelConfig;
 import dev.bss.train.bench.InferenceBench;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bss bench}: throughput and latency on this machine. {@code --what infer} times the inference branch;
  * {@code --what train} delegates to {@code dev.bss.train.bench.TrainBench} (the training work's benchmark) through
- * {@code public static int run(ModelConfig, int[] batches, int iterations, int warmup, PrintStream out)}.
+ * {@code public static int run(ModelConfig, int[] batches, int iterations, int warmup, PrintWriter out)}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measures inference (or training) throughput and per-batch latency on this machine.")
 public final class BenchCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   /** Class of the training benchmark, looked up at run time so that this command builds without it. */
   static final String TRAIN_BENCH_CLASS = "dev.bss.train.bench.TrainBench";
@@ -60,13 +64,13 @@ public final class BenchCommand implements Callable<Integer> {
     }
     ModelConfig modelConfig = ConfigOption.resolve(config);
     return switch (what) {
-      case "infer" -> infer(modelConfig, System.out);
-      case "train" -> train(modelConfig, System.out);
+      case "infer" -> infer(modelConfig, spec.commandLine().getOut());
+      case "train" -> train(modelConfig, spec.commandLine().getOut());
       default -> throw new Cli.UserException("--what: expected infer or train, found '" + what + "'");
     };
   }
 
-  private int infer(ModelConfig modelConfig, PrintStream out) {
+  private int infer(ModelConfig modelConfig, PrintWriter out) {
     out.printf(Locale.ROOT, "Inference benchmark, config %s (%d CPU cores visible to Java), %d warm-up + %d timed "
         + "runs per batch size, both heads per run%n", config, Runtime.getRuntime().availableProcessors(), warmup,
         iterations);
@@ -74,15 +78,16 @@ public final class BenchCommand implements Callable<Integer> {
     for (InferenceBench.Timing t : InferenceBench.run(modelConfig, batches, iterations, warmup)) {
       out.printf(Locale.ROOT, "%8d %14.1f %14.2f %14.2f%n", t.batch(), t.samplesPerSecond(), t.medianMillis(),
           t.p90Millis());
+      out.flush();
     }
     return 0;
   }
 
-  private int train(ModelConfig modelConfig, PrintStream out) {
+  private int train(ModelConfig modelConfig, PrintWriter out) {
     Method run;
     try {
       run = Class.forName(TRAIN_BENCH_CLASS).getMethod("run", ModelConfig.class, int[].class, int.class, int.class,
-          PrintStream.class);
+          PrintWriter.class);
     } catch (ClassNotFoundException | NoSuchMethodException e) {
       throw new Cli.UserException("--what train: the training benchmark is not available in this build ("
           + TRAIN_BENCH_CLASS + " is missing)", 3);

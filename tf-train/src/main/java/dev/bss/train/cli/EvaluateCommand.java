@@ -1,14 +1,136 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.SeparationResult;
+import dev.bss.interop.Separator;
+import dev.bss.interop.Separators;
+import dev.bss.train.data.DataSource;
+import dev.bss.train.data.Datasets;
+import dev.bss.train.eval.CheckpointModel;
+import dev.bss.train.eval.Evaluation;
+import dev.bss.train.io.Checkpoint;
+import dev.bss.train.loop.DatasetsPairData;
+import dev.bss.train.loop.Devices;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code bss evaluate}: placeholder until its issue lands. */
-@Command(name = "evaluate", mixinStandardHelpOptions = true, description = "Not available yet in this build.")
+/** {@code bss evaluate}: the seed's evaluation protocol on a trained model, with the identity baseline. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+      "Runs the reference's evaluation: --draws draws of --samples test pairs (MNIST test x Fashion-MNIST test, "
+          + "uniform with replacement); per draw the MNIST, Fashion and combined ((mse1 + mse2) / 2) MSE, then "
+          + "mean and std; also the identity baseline (both outputs = the mixture).",
+      "--model: a run folder, a training checkpoint directory, a SavedModel, .keras, .weights.h5 or legacy .h5 "
+          + "file."})
 public final class EvaluateCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, description = "run folder, checkpoint directory or any model file "
+      + "bss reads") Path model;
+  @Option(names = "--draws", defaultValue = "10", description = "number of draws (default 10)") int draws;
+  @Option(names = "--samples", defaultValue = "5000", description = "test pairs per draw (default 5000)") int samples;
+  @Option(names = "--seed", defaultValue = "1", description = "seed of the draws (default 1)") long seed;
+  @Option(names = "--json", description = "print JSON instead of a table") boolean json;
+  @Option(names = "--data", description = "data folder or 'embedded' (default: $BSS_DATA, the Keras cache if "
+      + "complete, else the embedded copy, which holds both full test sets)") Path data;
+  @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto") String device;
+  @Option(names = "--threads", description = "intra-op threads (default: available processors)") Integer threads;
+  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+
+  /** Either of the two loaders behind one predictor. */
+  private static final class Evaluable implements Evaluation.Predictor, AutoCloseable {
+    private final CheckpointModel checkpoint;
+    private final Separator separator;
+
+    Evaluable(CheckpointModel checkpoint) {
+      this.checkpoint = checkpoint;
+      this.separator = null;
+    }
+
+    Evaluable(Separator separator) {
+      this.checkpoint = null;
+      this.separator = separator;
+    }
+
+    String description() {
+      return checkpoint != null ? checkpoint.description() : separator.description();
+    }
+
+    @Override
+    public float[][] predict(float[] mixtures, int count) {
+      if (checkpoint != null) {
+        return checkpoint.predict(mixtures, count);
+      }
+      SeparationResult r = separator.separate(mixtures, count);
+      return new float[][] {r.decoded1(), r.decoded2()};
+    }
+
+    @Override
+    public void close() {
+      if (checkpoint != null) {
+        checkpoint.close();
+      } else {
+        separator.close();
+      }
+    }
+  }
+
+  /** The checkpoint directory when {@code path} is one of ours (checkpoint or run folder with weights), else null. */
+  private static Path ourCheckpoint(Path path) {
+    if (!Files.isDirectory(path) || Files.isRegularFile(path.resolve("saved_model.pb"))) {
+      return null;
+    }
+    try {
+      return CheckpointModel.resolve(path);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   @Override
   public Integer call() {
-    System.err.println("bss evaluate: not available yet in this build");
-    return 3;
+    if (!Files.exists(model)) {
+      throw new Cli.UserException("--model " + model + ": no such file or directory");
+    }
+    if (draws <= 0 || samples <= 0) {
+      throw new Cli.UserException("--draws and --samples must be positive, found " + draws + " and " + samples);
+    }
+    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    Devices.Choice choice = Devices.choose(device, threadCount);
+    Datasets datasets = DataSource.resolve(Optional.ofNullable(data), System.getenv(),
+        DataSource.defaultKerasHome(System.getenv()), false);
+    DatasetsPairData pairs = new DatasetsPairData(datasets);
+    Evaluation.Report report;
+    String description;
+    Path checkpoint = ourCheckpoint(model);
+    // Our checkpoints and run folders load here with the requested device and threads; every other format
+    // (SavedModel, .keras, .weights.h5, legacy .h5) through the interop layer.
+    try (Evaluable loaded = checkpoint != null ? new Evaluable(CheckpointModel.open(checkpoint, choice.config()))
+        : new Evaluable(Separators.open(model))) {
+      description = loaded.description();
+      if (!json) {
+        if (choice.notice() != null) {
+          System.out.println("notice: " + choice.notice());
+        }
+        System.out.println("model: " + description);
+        System.out.println("data: " + pairs.description());
+        System.out.println(choice.describe(threadCount));
+      }
+      report = Evaluation.run(loaded, pairs.test(seed), draws, samples, seed);
+    }
+    if (json) {
+      Map<String, Object> map = new LinkedHashMap<>();
+      map.put("model_description", description);
+      map.put("data", pairs.description());
+      map.putAll(report.toMap());
+      System.out.println(Checkpoint.toJson(map));
+    } else {
+      System.out.print(report.toText());
+    }
+    return 0;
   }
 }

@@ -1,14 +1,66 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.ModelFiles;
+import dev.bss.model.ModelConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code bss export}: placeholder until its issue lands. */
-@Command(name = "export", mixinStandardHelpOptions = true, description = "Not available yet in this build.")
+/**
+ * {@code bss export}: writes a model (any readable format) as a TensorFlow SavedModel, a Keras 3 {@code .keras} or
+ * {@code .weights.h5}, or our checkpoint directory ({@code npz}).
+ */
+@Command(name = "export", mixinStandardHelpOptions = true,
+    description = {"Writes a model as a SavedModel (serving_default: input_img -> decoded1, decoded2), a Keras 3",
+        ".keras or .weights.h5 file, or a bss checkpoint directory (npz).",
+        "A .weights.h5 also holds the frozen position embedding in bss/pos_embedding (Keras ignores it)."})
 public final class ExportCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SRC", description = "the model to export (any supported format)")
+  Path source;
+
+  @Option(names = "--format", required = true, paramLabel = "FORMAT",
+      description = "savedmodel, keras, weights-h5 or npz (checkpoint directory)")
+  String format;
+
+  @Option(names = "--out", required = true, paramLabel = "OUT", description = "file or directory to write")
+  Path out;
+
+  @Option(names = "--config", paramLabel = "FILE.json", description = "model config (overrides the source's)")
+  Path config;
+
+  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
+      description = "position embedding, needed for a Keras-written .weights.h5 source")
+  Path posEmbedding;
+
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
   @Override
-  public Integer call() {
-    System.err.println("bss export: not available yet in this build");
-    return 3;
+  public Integer call() throws IOException {
+    ModelFiles.Format target = ModelFiles.Format.forExport(format);
+    String name = out.getFileName().toString();
+    if (target == ModelFiles.Format.WEIGHTS_H5 && !name.endsWith(".weights.h5")) {
+      throw new Cli.UserException("--out " + out + ": Keras 3 loads weights only from a file named *.weights.h5");
+    }
+    if (target == ModelFiles.Format.KERAS && !name.endsWith(".keras")) {
+      throw new Cli.UserException("--out " + out + ": Keras 3 loads models only from a file named *.keras");
+    }
+    ModelConfig override = config == null ? null : ModelFiles.readConfigJson(config);
+    ModelFiles.LoadedModel model = ModelFiles.load(source, override, posEmbedding);
+    ModelFiles.save(model.config(), model.weights(), target, out, source.toString());
+    PrintWriter o = spec.commandLine().getOut();
+    o.println("read " + model.describe());
+    o.println("wrote " + target.cliName() + " " + out);
+    o.flush();
+    return 0;
   }
 }

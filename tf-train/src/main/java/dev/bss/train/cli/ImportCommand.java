@@ -1,14 +1,56 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.ModelFiles;
+import dev.bss.model.ModelConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code bss import}: placeholder until its issue lands. */
-@Command(name = "import", mixinStandardHelpOptions = true, description = "Not available yet in this build.")
+/**
+ * {@code bss import}: converts a model in any format (.keras, .weights.h5, legacy .h5, our SavedModel, .npz, run
+ * or checkpoint dir) into our checkpoint directory ({@code weights.npz} + {@code model.json}), validating every
+ * weight first.
+ */
+@Command(name = "import", mixinStandardHelpOptions = true,
+    description = {"Converts a model (.keras, .weights.h5, legacy .h5, bss SavedModel, .npz, checkpoint or run dir)",
+        "into a bss checkpoint directory (weights.npz + model.json) usable with --model and train --init."})
 public final class ImportCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SRC", description = "the model to import")
+  Path source;
+
+  @Option(names = "--to", required = true, paramLabel = "OUT", description = "checkpoint directory to write")
+  Path to;
+
+  @Option(names = "--config", paramLabel = "FILE.json",
+      description = "model config (default: from the file, or inferred from the weights' shapes)")
+  Path config;
+
+  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
+      description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
+  Path posEmbedding;
+
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
   @Override
-  public Integer call() {
-    System.err.println("bss import: not available yet in this build");
-    return 3;
+  public Integer call() throws IOException {
+    ModelConfig override = config == null ? null : ModelFiles.readConfigJson(config);
+    ModelFiles.LoadedModel model = ModelFiles.load(source, override, posEmbedding);
+    ModelFiles.save(model.config(), model.weights(), ModelFiles.Format.CHECKPOINT, to, source.toString());
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("imported " + model.describe());
+    out.println("wrote checkpoint " + to + " (" + model.weights().size() + " arrays, " + model.weights().totalValues()
+        + " values)");
+    out.flush();
+    return 0;
   }
 }

@@ -5,18 +5,22 @@ import dev.bss.model.SeparationModel;
 import dev.bss.model.SeparationModel.LayerInfo;
 import dev.bss.model.VariableRegistry;
 import dev.bss.model.WeightSet;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tensorflow.Graph;
 import org.tensorflow.op.Ops;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code bss summary}: the layer table of the network (Keras names, classes, output shapes, parameters) and totals. */
 @Command(name = "summary", mixinStandardHelpOptions = true,
     description = "Prints the network's layers (Keras names, classes, output shapes, parameters) and totals.")
 public final class SummaryCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--config", paramLabel = "seed|tiny|FILE", defaultValue = "seed", description = ConfigOption.DESCRIPTION)
   String config;
@@ -29,13 +33,13 @@ public final class SummaryCommand implements Callable<Integer> {
     ModelConfig modelConfig = ConfigOption.resolve(config);
     try (Graph graph = new Graph()) {
       SeparationModel model = SeparationModel.build(Ops.create(graph), modelConfig);
-      print(model, config, System.out);
+      print(model, config, spec.commandLine().getOut());
     }
     return 0;
   }
 
   /** Writes the table in Keras's {@code model.summary()} spirit. */
-  static void print(SeparationModel model, String configName, PrintStream out) {
+  static void print(SeparationModel model, String configName, PrintWriter out) {
     out.println("Model: \"Model2_UNet_Autoencoder_Transformer\" (config " + configName + ": "
         + model.config().toMap() + ")");
     String format = "%-28s %-24s %-22s %12s  %s%n";
@@ -58,6 +62,7 @@ public final class SummaryCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "Position embedding: %s, %,d values, %s%n", shape(position.shape()).replace("None, ", ""),
         position.size(), position.trainable() ? "trainable (opt-in variant, counted above)"
             : "frozen (saved with the weights, not counted, as in Keras)");
+    out.flush();
   }
 
   private static String shape(long[] dims) {

@@ -1,7 +1,5 @@
 package dev.bss.train.cli;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonParseException;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
@@ -11,16 +9,12 @@ import dev.bss.train.loop.Progress;
 import dev.bss.train.loop.TrainOptions;
 import dev.bss.train.loop.Trainer;
 import dev.bss.train.loop.TrainingRun;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,7 +35,7 @@ public final class TrainCommand implements Callable<Integer> {
   record Preset(String name, String config, int epochs, int stepsPerEpoch, int batchSize, int patience,
       boolean fullData, int validateSamples, int evalDraws, int evalSamples) {}
 
-  static final Preset QUICK = new Preset("quick", "seed", 3, 100, 32, 5, false, 500, 10, 500);
+  static final Preset QUICK = new Preset("quick", "seed", 4, 120, 32, 5, false, 500, 10, 500);
   static final Preset SEED = new Preset("seed", "seed", 80, 1000, 256, 5, true, 5000, 10, 5000);
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -49,8 +43,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--preset", description = "quick (default) or seed", defaultValue = "quick")
   String preset;
 
-  @Option(names = "--config", description = "model: seed, tiny or a JSON file with tiny.json's keys (default: the "
-      + "preset's, seed)")
+  @Option(names = "--config", paramLabel = "seed|tiny|FILE", description = ConfigOption.DESCRIPTION)
   String config;
 
   @Option(names = "--data", description = "data folder (IDX layout of ../shared/data), or 'embedded' (default: "
@@ -97,7 +90,7 @@ public final class TrainCommand implements Callable<Integer> {
       case "seed" -> SEED;
       default -> throw new Cli.UserException("--preset: expected quick or seed, found '" + preset + "'");
     };
-    ModelConfig model = resolveConfig(config == null ? p.config() : config);
+    ModelConfig model = ConfigOption.resolve(config == null ? p.config() : config);
     if (resume && out == null) {
       throw new Cli.UserException("--resume needs --out (the folder of the run to continue)");
     }
@@ -134,37 +127,5 @@ public final class TrainCommand implements Callable<Integer> {
     }
     return DataSource.resolve(Optional.ofNullable(data), System.getenv(),
         DataSource.defaultKerasHome(System.getenv()), true);
-  }
-
-  /** {@code seed}, {@code tiny} or a JSON file with tiny.json's keys. */
-  static ModelConfig resolveConfig(String value) {
-    switch (value) {
-      case "seed":
-        return ModelConfig.seed();
-      case "tiny":
-        return ModelConfig.tiny();
-      default:
-        break;
-    }
-    Path file = Path.of(value);
-    if (!Files.isRegularFile(file)) {
-      throw new Cli.UserException("--config: expected seed, tiny or a JSON file, found '" + value
-          + "' (no such file)");
-    }
-    try {
-      Map<?, ?> map = new Gson().fromJson(Files.readString(file, StandardCharsets.UTF_8), Map.class);
-      if (map == null) {
-        throw new Cli.UserException("--config " + file + ": expected a JSON object, found an empty file");
-      }
-      @SuppressWarnings("unchecked")
-      Map<String, ?> typed = (Map<String, ?>) map;
-      return ModelConfig.fromMap(typed);
-    } catch (IOException e) {
-      throw new Cli.UserException("--config " + file + ": cannot read: " + e.getMessage());
-    } catch (JsonParseException e) {
-      throw new Cli.UserException("--config " + file + ": expected a JSON object, found invalid JSON");
-    } catch (IllegalArgumentException e) {
-      throw new Cli.UserException("--config " + file + ": " + e.getMessage());
-    }
   }
 }

@@ -16,6 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 /**
  * Finds MNIST and Fashion-MNIST, in this order: {@code --data DIR}, the environment variable {@code BSS_DATA}, Keras's
@@ -149,10 +152,8 @@ public final class DataSource {
 
   /** Reads Keras's cache folder ({@code ~/.keras/datasets}): {@code mnist.npz} and {@code fashion-mnist/*.gz}. */
   public static Datasets fromKerasCache(Path datasets) {
-    ImageSet[] mnist = MnistNpz.read(datasets.resolve(MNIST_NPZ));
-    Path fashionDir = datasets.resolve("fashion-mnist");
-    return new Datasets(mnist[0], readIdxSet(fashionDir, "fashion-mnist", 0), mnist[1],
-        readIdxSet(fashionDir, "fashion-mnist", 1), datasets + " (Keras cache: mnist.npz, fashion-mnist IDX)");
+    return assemble(() -> MnistNpz.read(datasets.resolve(MNIST_NPZ)), datasets.resolve("fashion-mnist"),
+        datasets + " (Keras cache: mnist.npz, fashion-mnist IDX)");
   }
 
   /** Hex SHA-256 of a file. */
@@ -197,11 +198,30 @@ public final class DataSource {
       throw new IllegalArgumentException(dir + ": missing " + String.join(", ", missing) + " (expected mnist/ and"
           + " fashion-mnist/ with the four official IDX .gz files each, the layout of ../shared/data)");
     }
-    ImageSet[] mnist = mnistNpz ? MnistNpz.read(dir.resolve(MNIST_NPZ))
-        : new ImageSet[] {readIdxSet(dir.resolve("mnist"), "mnist", 0), readIdxSet(dir.resolve("mnist"), "mnist", 1)};
-    Path fashionDir = dir.resolve("fashion-mnist");
-    return new Datasets(mnist[0], readIdxSet(fashionDir, "fashion-mnist", 0), mnist[1],
-        readIdxSet(fashionDir, "fashion-mnist", 1), description);
+    Supplier<ImageSet[]> mnist = mnistNpz ? () -> MnistNpz.read(dir.resolve(MNIST_NPZ))
+        : () -> new ImageSet[] {readIdxSet(dir.resolve("mnist"), "mnist", 0),
+            readIdxSet(dir.resolve("mnist"), "mnist", 1)};
+    return assemble(mnist, dir.resolve("fashion-mnist"), description);
+  }
+
+  /** Reads Fashion-MNIST's training file (the largest) on a second thread while this one reads the rest. */
+  private static Datasets assemble(Supplier<ImageSet[]> mnist, Path fashionDir, String description) {
+    CompletableFuture<ImageSet> fashionTrain =
+        CompletableFuture.supplyAsync(() -> readIdxSet(fashionDir, "fashion-mnist", 0));
+    ImageSet[] mnistSets;
+    ImageSet fashionTest;
+    try {
+      mnistSets = mnist.get();
+      fashionTest = readIdxSet(fashionDir, "fashion-mnist", 1);
+    } catch (RuntimeException e) {
+      fashionTrain.cancel(false);
+      throw e;
+    }
+    try {
+      return new Datasets(mnistSets[0], fashionTrain.join(), mnistSets[1], fashionTest, description);
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
   }
 
   /** The relative paths in Keras's cache that are absent or whose SHA-256 is not the pinned one. */

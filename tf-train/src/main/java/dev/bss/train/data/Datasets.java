@@ -1,5 +1,8 @@
 package dev.bss.train.data;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * The four image sets the seed's protocol uses: MNIST and Fashion-MNIST, training and test, and where they came from.
  *
@@ -23,6 +26,21 @@ public record Datasets(ImageSet mnistTrain, ImageSet fashionTrain, ImageSet mnis
   /** A generator of evaluation mixtures (MNIST test x Fashion test) with the given seed. */
   public MixtureGenerator testMixtures(long seed) {
     return new MixtureGenerator(mnistTest, fashionTest, seed);
+  }
+
+  /**
+   * What a run's provenance record should say about its data: the description and, per set, the image count and
+   * the sum of its uint8 pixels (a cheap fingerprint of exactly what was loaded).
+   */
+  public Map<String, Object> provenance() {
+    Map<String, Object> sets = new LinkedHashMap<>();
+    for (ImageSet set : new ImageSet[] {mnistTrain, fashionTrain, mnistTest, fashionTest}) {
+      sets.put(set.name(), Map.of("images", set.size(), "pixel_sum", set.pixelSum()));
+    }
+    Map<String, Object> record = new LinkedHashMap<>();
+    record.put("source", description);
+    record.put("sets", sets);
+    return record;
   }
 
   /** Image counts, e.g. {@code "mnist 60000/10000, fashion-mnist 60000/10000 (train/test)"}. */

@@ -108,6 +108,10 @@ final class Downloader {
           || t instanceof java.nio.channels.UnresolvedAddressException) {
         return "host " + url.getHost() + " not found: no network?";
       }
+      if (t instanceof java.net.ConnectException && (t.getMessage() == null || t.getMessage().isBlank())) {
+        return "cannot connect to " + url.getHost() + (url.getPort() > 0 ? ":" + url.getPort() : "")
+            + ": connection refused or no network";
+      }
       if (detail == null && t.getMessage() != null && !t.getMessage().isBlank()) {
         detail = t.getMessage().lines().findFirst().orElse("");
       }

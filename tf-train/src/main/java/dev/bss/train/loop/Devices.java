@@ -74,6 +74,10 @@ public final class Devices {
       }
     } else if (r.equals("auto")) {
       gpu = hasGpu;
+      if (!hasGpu && isGpuBuild()) {
+        notice = "this is the GPU build but TensorFlow sees no GPU (CUDA 12 / cuDNN or the driver missing?); "
+            + "running on CPU";
+      }
     }
     ConfigProto.Builder config = ConfigProto.newBuilder().setAllowSoftPlacement(true)
         .setInterOpParallelismThreads(1)
@@ -85,6 +89,12 @@ public final class Devices {
       config.putDeviceCount("GPU", 0);
     }
     return new Choice(r, gpu, visible, notice, config.build());
+  }
+
+  /** True when the TensorFlow native library on the class path is the CUDA build (javacpp's -gpu platform). */
+  public static boolean isGpuBuild() {
+    return Devices.class.getClassLoader().getResource("org/tensorflow/internal/c_api/linux-x86_64-gpu/") != null
+        || Devices.class.getClassLoader().getResource("org/tensorflow/internal/c_api/windows-x86_64-gpu/") != null;
   }
 
   /** Names and types of the devices a default session sees, e.g. {@code CPU:0}; empty if listing fails. */

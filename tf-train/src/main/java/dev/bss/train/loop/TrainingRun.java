@@ -1,5 +1,6 @@
 package dev.bss.train.loop;
 
+import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
 import dev.bss.train.cli.VersionProvider;
 import dev.bss.train.eval.Evaluation;
@@ -86,6 +87,16 @@ public final class TrainingRun {
       finalState.put("epoch", result.bestEpoch());
       finalState.put("note", "best weights of the run (lowest training loss)");
       Checkpoint.write(finalDir, options.config(), finalWeights, null, finalState);
+      Path savedModel = outDir.resolve("saved_model");
+      try {
+        SavedModelExport.export(savedModel, options.config(), finalWeights, "bss train, " + finalDir);
+        run.put("saved_model", savedModel.toString());
+      } catch (java.io.IOException | RuntimeException e) {
+        // The checkpoint in final/ holds the same weights; a failed export must not lose the run.
+        savedModel = null;
+        out.println("warning: SavedModel export failed (" + e.getMessage() + "); the final weights are in "
+            + finalDir);
+      }
 
       Evaluation.Report report = null;
       if (options.sampleCount() > 0) {
@@ -113,7 +124,11 @@ public final class TrainingRun {
           result.bestEpoch(), wall);
       out.println("outputs in " + outDir.toAbsolutePath() + ":");
       out.println("  run.json, history.csv, loss.png" + (options.sampleCount() > 0 ? ", samples.png" : ""));
-      out.println("  final/ (best weights: weights.npz + model.json; `bss evaluate --model " + finalDir + "`)");
+      out.println("  final/ (best weights: weights.npz + model.json; `bss evaluate --model " + outDir + "`)");
+      if (savedModel != null) {
+        out.println("  saved_model/ (TensorFlow SavedModel, signature serving_default: input_img -> decoded1, "
+            + "decoded2)");
+      }
       out.println("  checkpoints/ (last " + Trainer.KEEP_LAST + " epochs + best; `bss train --resume --out "
           + outDir + "` continues)");
       return new Outcome(result, report, finalDir, wall);

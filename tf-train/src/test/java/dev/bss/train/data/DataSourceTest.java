@@ -159,7 +159,7 @@ class DataSourceTest {
     DataException e = assertThrows(DataException.class,
         () -> source(base).load(Optional.empty(), Map.of(), kerasHome, true));
     String msg = e.getMessage();
-    assertTrue(msg.startsWith("download of " + base + "mnist.npz failed ("), msg);
+    assertTrue(msg.startsWith("download of " + base + "mnist.npz failed (cannot connect to 127.0.0.1:"), msg);
     assertTrue(msg.contains("point at local files with --data DIR or BSS_DATA=DIR"), msg);
     assertEquals(1, msg.lines().count(), msg);
     assertFalse(Files.exists(kerasHome.resolve("datasets/mnist.npz")));
@@ -259,6 +259,12 @@ class DataSourceTest {
     Files.write(broken, java.util.Arrays.copyOf(bytes, bytes.length - 1000));
     e = assertThrows(IllegalArgumentException.class, () -> DataSource.fromDirectory(partial));
     TestFiles.assertOneLine(e.getMessage(), broken, "truncated gzip data");
+    // The Fashion training file is read on a second thread; its errors arrive unchanged.
+    Files.write(broken, bytes);
+    Path brokenTrain = partial.resolve("fashion-mnist/train-images-idx3-ubyte.gz");
+    Files.write(brokenTrain, new byte[] {1, 2, 3});
+    e = assertThrows(IllegalArgumentException.class, () -> DataSource.fromDirectory(partial));
+    TestFiles.assertOneLine(e.getMessage(), brokenTrain, "not a valid gzip file");
   }
 
   @Test

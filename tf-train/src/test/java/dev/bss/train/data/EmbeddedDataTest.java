@@ -25,6 +25,9 @@ class EmbeddedDataTest {
       assertEquals(LABEL_SUMS[i], labelSum(sets[i]), sets[i].name());
     }
     assertTrue(data.description().startsWith("embedded subset (10000 train + 10000 test"), data.description());
+    assertEquals(java.util.Map.of("images", 10000, "pixel_sum", 572388787L),
+        ((java.util.Map<?, ?>) data.provenance().get("sets")).get("fashion-mnist train"));
+    assertEquals(data.description(), data.provenance().get("source"));
   }
 
   @Test

@@ -210,6 +210,28 @@ class MixtureGeneratorTest {
   }
 
   @Test
+  void copiesIntoReusedTensors() {
+    MixtureGenerator generator = data.trainMixtures(4);
+    try (TFloat32 mixture = TFloat32.tensorOf(MixtureBatch.shape(8));
+        TFloat32 mnist = TFloat32.tensorOf(MixtureBatch.shape(8));
+        TFloat32 fashion = TFloat32.tensorOf(MixtureBatch.shape(8))) {
+      for (int k = 0; k < 2; k++) {
+        MixtureBatch batch = generator.next(8);
+        batch.copyInto(mixture, mnist, fashion);
+        float[] copy = new float[8 * 1024];
+        fashion.asRawTensor().data().asFloats().read(copy);
+        assertArrayEquals(batch.fashionTarget(), copy);
+        assertEquals(batch.mixture()[7 * 1024 + 1023], mixture.getFloat(7, 31, 31, 0));
+        assertEquals(batch.mnistTarget()[5 * 1024 + 300], mnist.getFloat(5, 9, 12, 0));
+      }
+      MixtureBatch small = generator.next(4);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> small.copyInto(mixture, mnist, fashion));
+      assertEquals("mixture tensor: expected shape [4, 32, 32, 1], found [8, 32, 32, 1]", e.getMessage());
+    }
+  }
+
+  @Test
   void assemblingABatchOf256TakesMicrosecondsPerSample() {
     MixtureGenerator generator = data.trainMixtures(77);
     MixtureBatch batch = new MixtureBatch(256);

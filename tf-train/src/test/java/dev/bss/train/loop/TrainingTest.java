@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Session;
@@ -97,13 +98,21 @@ class TrainingTest {
         }
       }
       Weight w = original.get(v.path());
-      // float32 losses carry ~3e-8 of round-off: eps 3e-3 keeps that noise near 1e-5 in the quotient.
-      double eps = 3e-3 * Math.max(1, Math.abs(w.data()[index]));
-      double up = lossWith(v, w, index, (float) (w.data()[index] + eps), batch, dropoutSeed);
-      double down = lossWith(v, w, index, (float) (w.data()[index] - eps), batch, dropoutSeed);
-      double fd = (up - down) / (2 * eps);
+      // float32 losses carry ~3e-8 of round-off: eps of 1e-3..3e-3 keeps that noise near 1e-5 in the quotient.
+      // A ReLU or max-pool kink inside [w - eps, w + eps] bends one of the two quotients; the other must agree.
       double analytic = g[index];
-      boolean ok = Math.abs(fd - analytic) <= 3e-2 * Math.abs(analytic) + 2e-5;
+      double fd = Double.NaN;
+      boolean ok = false;
+      for (double scale : new double[] {3e-3, 1e-3}) {
+        double eps = scale * Math.max(1, Math.abs(w.data()[index]));
+        double up = lossWith(v, w, index, (float) (w.data()[index] + eps), batch, dropoutSeed);
+        double down = lossWith(v, w, index, (float) (w.data()[index] - eps), batch, dropoutSeed);
+        fd = (up - down) / (2 * eps);
+        if (Math.abs(fd - analytic) <= 3e-2 * Math.abs(analytic) + 2e-5) {
+          ok = true;
+          break;
+        }
+      }
       report.add(String.format("%s[%d]: analytic %.6g, finite difference %.6g%s", v.path(), index, analytic, fd,
           ok ? "" : "  <-- MISMATCH"));
       if (!ok) {
@@ -189,6 +198,7 @@ class TrainingTest {
   }
 
   @Test
+  @Tag("slow")
   void resumedRunEndsBitIdenticalToUninterruptedRun(@TempDir Path tmp) {
     Path straight = tmp.resolve("straight");
     Path killed = tmp.resolve("killed");
@@ -214,7 +224,7 @@ class TrainingTest {
   }
 
   @Test
-  void resumeWithoutCheckpointOrWithOtherConfigIsRefused(@TempDir Path tmp) {
+  void resumeWithoutCheckpointIsRefused(@TempDir Path tmp) {
     var e = assertThrows(IllegalArgumentException.class, () -> train(options(tmp, 1, 1, true), data));
     assertTrue(e.getMessage().contains("no complete checkpoint under"), e.getMessage());
   }
@@ -273,6 +283,7 @@ class TrainingTest {
   }
 
   @Test
+  @Tag("slow")
   void trainingRunWritesEveryOutput(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("run");
     TrainOptions options = new TrainOptions(ModelConfig.tiny(), "test", 2, 3, 8, 1e-3, 3, 5, out, false, 16, 4, 2,
@@ -283,7 +294,7 @@ class TrainingTest {
     String text = log.toString(StandardCharsets.UTF_8);
     for (String file : List.of("run.json", "history.csv", "loss.png", "samples.png", "final/weights.npz",
         "final/model.json", "checkpoints/epoch-0002/optimizer.npz", "checkpoints/epoch-0002/state.json",
-        "checkpoints/best/weights.npz")) {
+        "checkpoints/best/weights.npz", "saved_model/saved_model.pb")) {
       assertTrue(Files.isRegularFile(out.resolve(file)), file + " missing; log:\n" + text);
     }
     assertTrue(text.contains("outputs in " + out.toAbsolutePath()), text);

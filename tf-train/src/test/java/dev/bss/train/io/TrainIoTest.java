@@ -1,0 +1,114 @@
+package dev.bss.train.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bss.model.ModelConfig;
+import dev.bss.model.Weight;
+import dev.bss.model.WeightSet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoint directories, history.csv and the PNG figures. */
+class TrainIoTest {
+
+  private static WeightSet weights(float value) {
+    return new WeightSet().put("conv2d/kernel", new Weight(new long[] {1, 2}, new float[] {value, -value}))
+        .put(WeightSet.POSITION_EMBEDDING, new Weight(new long[] {1, 1, 2}, new float[] {0.5f, Float.MIN_VALUE}));
+  }
+
+  @Test
+  void checkpointRoundTripsExactlyAndReplacesAtomically(@TempDir Path tmp) {
+    Path dir = tmp.resolve("checkpoints").resolve(Checkpoint.epochDirName(3));
+    Map<String, Object> state = new LinkedHashMap<>();
+    state.put("epoch", 3);
+    state.put("learning_rate", Float.toString(5e-4f));
+    Map<String, Weight> optimizer = Map.of("iterations", new Weight(new long[0], new float[] {30}));
+    Checkpoint.write(dir, ModelConfig.tiny(), weights(0.1f), optimizer, state);
+    assertEquals(weights(0.1f).asMap(), Checkpoint.readWeights(dir).asMap());
+    assertEquals(ModelConfig.tiny(), Checkpoint.readConfig(dir));
+    assertEquals(30f, Checkpoint.readOptimizer(dir).get("iterations").data()[0]);
+    assertEquals("5.0E-4", Checkpoint.readState(dir).get("learning_rate"));
+    // Rewriting replaces the whole directory; no temporary is left behind.
+    Checkpoint.write(dir, ModelConfig.tiny(), weights(0.2f), null, state);
+    assertEquals(weights(0.2f).asMap(), Checkpoint.readWeights(dir).asMap());
+    assertFalse(Files.exists(dir.resolve(Checkpoint.OPTIMIZER)));
+    assertFalse(Files.exists(dir.resolveSibling(".epoch-0003.tmp")));
+    assertFalse(Files.exists(dir.resolveSibling(".epoch-0003.old")));
+  }
+
+  @Test
+  void onlyCompleteEpochCheckpointsCountAndPruneKeepsTheNewest(@TempDir Path tmp) throws Exception {
+    for (int epoch = 1; epoch <= 4; epoch++) {
+      Checkpoint.write(tmp.resolve(Checkpoint.epochDirName(epoch)), ModelConfig.tiny(), weights(epoch), null,
+          Map.of("epoch", epoch));
+    }
+    Checkpoint.write(tmp.resolve(Checkpoint.BEST), ModelConfig.tiny(), weights(9), null, Map.of("epoch", 2));
+    // A half-written checkpoint of a killed run: a temporary, and a directory without state.json.
+    Files.createDirectories(tmp.resolve(".epoch-0005.tmp"));
+    Files.createDirectories(tmp.resolve("epoch-0006"));
+    Files.writeString(tmp.resolve("epoch-0006").resolve(Checkpoint.WEIGHTS), "partial");
+    assertEquals(List.of(1, 2, 3, 4), Checkpoint.epochCheckpoints(tmp).stream().map(Checkpoint::epochOf).toList());
+    Checkpoint.prune(tmp, 2);
+    assertEquals(List.of(3, 4), Checkpoint.epochCheckpoints(tmp).stream().map(Checkpoint::epochOf).toList());
+    assertTrue(Files.isDirectory(tmp.resolve(Checkpoint.BEST)));
+  }
+
+  @Test
+  void missingOrBrokenCheckpointFilesAreNamed(@TempDir Path tmp) throws Exception {
+    var e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.readWeights(tmp));
+    assertTrue(e.getMessage().contains("not a checkpoint (expected weights.npz)"), e.getMessage());
+    Files.writeString(tmp.resolve(Checkpoint.STATE), "{not json");
+    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.readState(tmp));
+    assertTrue(e.getMessage().contains("state.json: expected a JSON object"), e.getMessage());
+  }
+
+  @Test
+  void historyCsvHasKerasHeaderAndRoundTrips(@TempDir Path tmp) throws Exception {
+    Map<String, Double> e0 = new LinkedHashMap<>();
+    e0.put("loss", 0.01837);
+    e0.put("decoded1_loss", 0.1 / 3);
+    e0.put("decoded2_loss", 0.005);
+    e0.put("learning_rate", (double) 1e-3f);
+    Map<String, Double> e1 = new LinkedHashMap<>(e0);
+    e1.put("loss", 0.00431);
+    Path file = tmp.resolve("history.csv");
+    HistoryCsv.write(file, List.of(e0, e1));
+    List<String> lines = Files.readAllLines(file);
+    // CSVLogger: epoch first, then the keys sorted.
+    assertEquals("epoch,decoded1_loss,decoded2_loss,learning_rate,loss", lines.get(0));
+    assertTrue(lines.get(2).startsWith("1,"), lines.get(2));
+    assertEquals(List.of(e0, e1), HistoryCsv.read(file));
+  }
+
+  @Test
+  void plotsAreReadablePngs(@TempDir Path tmp) throws Exception {
+    Map<String, Double> e0 = Map.of("loss", 0.1, "decoded1_loss", 0.05, "val_loss", 0.2, "learning_rate", 1e-3);
+    Map<String, Double> e1 = Map.of("loss", 0.05, "decoded1_loss", 0.02, "val_loss", 0.1, "learning_rate", 1e-3);
+    Path loss = tmp.resolve("loss.png");
+    Plots.lossPlot(loss, List.of(e0, e1));
+    assertEquals(900, ImageIO.read(loss.toFile()).getWidth());
+    float[] images = new float[3 * 1024];
+    for (int i = 0; i < images.length; i++) {
+      images[i] = (i % 1024) / 1024f;
+    }
+    Path grid = tmp.resolve("samples.png");
+    Plots.sampleGrid(grid, 3, images, images, images, images, images);
+    var image = ImageIO.read(grid.toFile());
+    assertEquals(5 * (96 + 4) + 4, image.getHeight());
+    // The last pixel of the first sample's mixture is light (value ~1), its first is black.
+    assertEquals(0, image.getRGB(110, 4) & 0xFF);
+    assertTrue((image.getRGB(110 + 95, 4 + 95) & 0xFF) > 240);
+    try (var files = Files.list(tmp)) {
+      assertEquals(2, files.count(), "no temporary left");
+    }
+  }
+}
