@@ -1,6 +1,10 @@
 package dev.bss.interop;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
@@ -18,7 +22,35 @@ public final class AtomicFiles {
     void write(Path temporary) throws IOException;
   }
 
+  /** Writes the body of a file to a buffered stream on its temporary name. */
+  @FunctionalInterface
+  public interface StreamWriter {
+    void write(OutputStream out) throws IOException;
+  }
+
   private AtomicFiles() {}
+
+  /**
+   * Writes one file atomically through a buffered stream.
+   *
+   * @throws UncheckedIOException naming the file when it cannot be written (nothing is left behind)
+   */
+  public static void writeStream(Path target, StreamWriter writer) {
+    try {
+      write(target, tmp -> {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+          writer.write(out);
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(target + ": cannot write: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes UTF-8 text to a file atomically; UncheckedIOException naming the file on failure. */
+  public static void writeString(Path target, String text) {
+    writeStream(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+  }
 
   /** Writes one file atomically (replacing an existing file). */
   public static void write(Path target, Writer writer) throws IOException {
@@ -76,7 +108,8 @@ public final class AtomicFiles {
     }
   }
 
-  private static void move(Path from, Path to) throws IOException {
+  /** Renames {@code from} onto {@code to}, atomically where the file system can. */
+  public static void move(Path from, Path to) throws IOException {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException | DirectoryNotEmptyException e) {

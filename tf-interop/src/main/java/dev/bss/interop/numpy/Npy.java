@@ -1,5 +1,6 @@
 package dev.bss.interop.numpy;
 
+import dev.bss.interop.AtomicFiles;
 import dev.bss.model.Weight;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,12 +51,12 @@ public final class Npy {
 
   /** Writes {@code weight} as a float32 C-order {@code .npy} file, atomically. */
   public static void writeFloats(Path file, Weight weight) {
-    AtomicFiles.write(file, out -> out.write(encode(weight)));
+    AtomicFiles.writeStream(file, out -> out.write(encode(weight)));
   }
 
   /** Writes {@code array} with its own dtype (e.g. uint8 images), atomically. */
   public static void write(Path file, NpyArray array) {
-    AtomicFiles.write(file, out -> out.write(encode(array)));
+    AtomicFiles.writeStream(file, out -> out.write(encode(array)));
   }
 
   /** The bytes of a version 1.0 {@code .npy} file holding {@code array} in its dtype. */

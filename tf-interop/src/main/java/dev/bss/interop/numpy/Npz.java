@@ -1,5 +1,6 @@
 package dev.bss.interop.numpy;
 
+import dev.bss.interop.AtomicFiles;
 import dev.bss.model.Weight;
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,7 +92,7 @@ public final class Npz {
   }
 
   private static void writeMembers(Path file, Map<String, byte[]> members) {
-    AtomicFiles.write(file, out -> {
+    AtomicFiles.writeStream(file, out -> {
       ZipOutputStream zip = new ZipOutputStream(out);
       for (Map.Entry<String, byte[]> e : members.entrySet()) {
         byte[] npy = e.getValue();

@@ -1,13 +1,10 @@
 package dev.bss.train.cli;
 
 import com.google.gson.GsonBuilder;
-import dev.bss.interop.ModelFiles;
 import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
-import dev.bss.interop.Separators;
 import dev.bss.interop.numpy.Npy;
 import dev.bss.model.Comparison;
-import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -58,15 +56,9 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;
 
-  @Option(names = "--config", paramLabel = "FILE.json", description = "model config (overrides the file's)")
-  Path config;
 
-  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
-      description = "position embedding for a Keras .weights.h5 (Keras does not store it)")
-  Path posEmbedding;
 
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin ModelFileOptions modelOptions;
 
   @Override
   public Integer call() {
@@ -85,7 +77,7 @@ public final class CompareCommand implements Callable<Integer> {
     }
     SeparationResult result;
     String description;
-    try (Separator separator = open(model, config, posEmbedding)) {
+    try (Separator separator = modelOptions.open(model)) {
       description = separator.description();
       result = separateAll(separator, mixtures.data());
     }
@@ -145,11 +137,6 @@ public final class CompareCommand implements Callable<Integer> {
     return max;
   }
 
-  /** Opens a model, reading the optional --config file. */
-  static Separator open(Path model, Path configFile, Path posEmbedding) {
-    ModelConfig config = configFile == null ? null : ModelFiles.readConfigJson(configFile);
-    return Separators.open(model, config, posEmbedding);
-  }
 
   /** Runs every mixture through the separator in batches. */
   static SeparationResult separateAll(Separator separator, float[] mixtures) {

@@ -1,13 +1,13 @@
 package dev.bss.train.cli;
 
 import dev.bss.interop.ModelFiles;
-import dev.bss.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,15 +34,9 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "OUT", description = "file or directory to write")
   Path out;
 
-  @Option(names = "--config", paramLabel = "FILE.json", description = "model config (overrides the source's)")
-  Path config;
 
-  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
-      description = "position embedding, needed for a Keras-written .weights.h5 source")
-  Path posEmbedding;
 
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin ModelFileOptions modelOptions;
 
   @Override
   public Integer call() throws IOException {
@@ -54,8 +48,7 @@ public final class ExportCommand implements Callable<Integer> {
     if (target == ModelFiles.Format.KERAS && !name.endsWith(".keras")) {
       throw new Cli.UserException("--out " + out + ": Keras 3 loads models only from a file named *.keras");
     }
-    ModelConfig override = config == null ? null : ModelFiles.readConfigJson(config);
-    ModelFiles.LoadedModel model = ModelFiles.load(source, override, posEmbedding);
+    ModelFiles.LoadedModel model = modelOptions.load(source);
     ModelFiles.save(model.config(), model.weights(), target, out, source.toString());
     PrintWriter o = spec.commandLine().getOut();
     o.println("read " + model.describe());

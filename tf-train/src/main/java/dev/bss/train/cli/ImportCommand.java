@@ -1,13 +1,13 @@
 package dev.bss.train.cli;
 
 import dev.bss.interop.ModelFiles;
-import dev.bss.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -30,21 +30,13 @@ public final class ImportCommand implements Callable<Integer> {
   @Option(names = "--to", required = true, paramLabel = "OUT", description = "checkpoint directory to write")
   Path to;
 
-  @Option(names = "--config", paramLabel = "FILE.json",
-      description = "model config (default: from the file, or inferred from the weights' shapes)")
-  Path config;
 
-  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
-      description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
-  Path posEmbedding;
 
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin ModelFileOptions modelOptions;
 
   @Override
   public Integer call() throws IOException {
-    ModelConfig override = config == null ? null : ModelFiles.readConfigJson(config);
-    ModelFiles.LoadedModel model = ModelFiles.load(source, override, posEmbedding);
+    ModelFiles.LoadedModel model = modelOptions.load(source);
     ModelFiles.save(model.config(), model.weights(), ModelFiles.Format.CHECKPOINT, to, source.toString());
     PrintWriter out = spec.commandLine().getOut();
     out.println("imported " + model.describe());

@@ -19,6 +19,7 @@ import javax.imageio.ImageIO;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -59,15 +60,9 @@ public final class SeparateCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder (created)")
   Path out;
 
-  @Option(names = "--config", paramLabel = "FILE.json", description = "model config (overrides the file's)")
-  Path config;
 
-  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
-      description = "position embedding for a Keras .weights.h5 (Keras does not store it)")
-  Path posEmbedding;
 
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin ModelFileOptions modelOptions;
 
   @Override
   public Integer call() throws IOException {
@@ -96,7 +91,7 @@ public final class SeparateCommand implements Callable<Integer> {
     }
     SeparationResult result;
     String description;
-    try (Separator separator = CompareCommand.open(model, config, posEmbedding)) {
+    try (Separator separator = modelOptions.open(model)) {
       description = separator.description();
       result = CompareCommand.separateAll(separator, mixtures);
     }

@@ -26,9 +26,11 @@ import picocli.CommandLine.Spec;
     description = {
       "Trains the separation network with the reference's protocol: Keras-exact Adam, loss mse(decoded1) + "
           + "mse(decoded2), EarlyStopping + ReduceLROnPlateau on the training loss, best weights restored at the end.",
-      "Writes run.json, history.csv, loss.png, samples.png, final/ and checkpoints/ to --out, then evaluates.",
-      "Presets: quick (default; minutes on 2 CPU cores with the embedded data), seed (the notebook's run: batch 256,"
-          + " 1000 steps/epoch, up to 80 epochs, full data, downloaded to ~/.keras/datasets if missing)."})
+      "Writes run.json, history.csv, loss.png, samples.png, final/, saved_model/ and checkpoints/ to --out, then "
+          + "evaluates.",
+      "Presets: quick (default: 4 epochs x 120 steps x batch 32, a few minutes on 2 CPU cores, embedded data), "
+          + "seed (the notebook's run: batch 256, 1000 steps/epoch, up to 80 epochs, full data, downloaded to "
+          + "~/.keras/datasets if missing)."})
 public final class TrainCommand implements Callable<Integer> {
 
   /** Values of a preset; flags override each. */
@@ -47,14 +49,15 @@ public final class TrainCommand implements Callable<Integer> {
   String config;
 
   @Option(names = "--data", description = "data folder (IDX layout of ../shared/data), or 'embedded' (default: "
-      + "quick uses the embedded subset; seed uses $BSS_DATA or ~/.keras/datasets, downloading what is missing)")
+      + "$BSS_DATA, then ~/.keras/datasets; seed downloads what is missing there, quick falls back to the embedded subset)")
   Path data;
 
   @Option(names = "--epochs", description = "maximum epochs") Integer epochs;
   @Option(names = "--steps-per-epoch", description = "batches per epoch") Integer stepsPerEpoch;
   @Option(names = "--batch-size", description = "pairs per batch") Integer batchSize;
   @Option(names = "--lr", description = "initial learning rate (default 1e-3, Keras's)") Double lr;
-  @Option(names = "--patience", description = "EarlyStopping / ReduceLROnPlateau patience (default 5)") Integer patience;
+  @Option(names = "--patience", description = "EarlyStopping / ReduceLROnPlateau patience (default 5)")
+  Integer patience;
   @Option(names = "--seed", description = "run seed: weights, data draws, dropout (default 1)", defaultValue = "1")
   long seed;
 
@@ -120,12 +123,12 @@ public final class TrainCommand implements Callable<Integer> {
     return outcome.training().status() == Trainer.Status.NON_FINITE_LOSS ? 1 : 0;
   }
 
-  /** Loads the data: --data if given; else the embedded subset (quick) or the full sets (seed, may download). */
+  /**
+   * Finds the data in the documented order: --data, BSS_DATA, the Keras cache, a download (seed preset only: it
+   * needs the full sets), then the embedded subset.
+   */
   static Datasets loadData(Path data, boolean fullData) {
-    if (data == null && !fullData) {
-      return DataSource.embedded();
-    }
     return DataSource.resolve(Optional.ofNullable(data), System.getenv(),
-        DataSource.defaultKerasHome(System.getenv()), true);
+        DataSource.defaultKerasHome(System.getenv()), fullData);
   }
 }

@@ -92,8 +92,13 @@ public final class Evaluation {
       sb.append(String.format(Locale.ROOT, "  identity baseline (outputs = mixture): MNIST %.7f, Fashion %.7f, "
           + "combined %.7f (std %.2e)%n", identity.mnistMean(), identity.fashionMean(), identity.combinedMean(),
           identity.combinedStd()));
-      sb.append(String.format(Locale.ROOT, "  model combined MSE is %.1fx lower than the identity baseline%n",
-          improvement()));
+      if (improvement() >= 1) {
+        sb.append(String.format(Locale.ROOT, "  model combined MSE is %.1fx lower than the identity baseline%n",
+            improvement()));
+      } else {
+        sb.append(String.format(Locale.ROOT, "  model combined MSE is %.1fx HIGHER than the identity baseline "
+            + "(untrained or broken model?)%n", 1 / improvement()));
+      }
       return sb.toString();
     }
   }

@@ -1,5 +1,6 @@
 package dev.bss.train.io;
 
+import dev.bss.interop.AtomicFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
@@ -57,26 +58,19 @@ public final class Checkpoint {
    */
   public static void write(Path dir, ModelConfig config, WeightSet weights, Map<String, Weight> optimizer,
       Map<String, Object> state) {
-    Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
-    Path old = dir.resolveSibling("." + dir.getFileName() + ".old");
     try {
-      AtomicFiles.deleteRecursively(tmp);
-      Files.createDirectories(tmp);
-      Npz.writeFloats(tmp.resolve(WEIGHTS), weights.asMap());
-      AtomicFiles.writeString(tmp.resolve(MODEL), GSON.toJson(config.toMap()) + "\n");
-      if (optimizer != null) {
-        Npz.writeFloats(tmp.resolve(OPTIMIZER), optimizer);
-      }
-      AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state) + "\n");
-      AtomicFiles.deleteRecursively(old);
-      if (Files.exists(dir)) {
-        Files.move(dir, old);
-      }
-      Files.move(tmp, dir);
-      AtomicFiles.deleteRecursively(old);
+      AtomicFiles.writeDirectory(dir, tmp -> {
+        Npz.writeFloats(tmp.resolve(WEIGHTS), weights.asMap());
+        AtomicFiles.writeString(tmp.resolve(MODEL), GSON.toJson(config.toMap()) + "\n");
+        if (optimizer != null) {
+          Npz.writeFloats(tmp.resolve(OPTIMIZER), optimizer);
+        }
+        AtomicFiles.writeString(tmp.resolve(STATE), GSON.toJson(state) + "\n");
+      });
     } catch (IOException e) {
-      AtomicFiles.deleteQuietly(tmp);
       throw new UncheckedIOException("cannot write checkpoint " + dir + ": " + e.getMessage(), e);
+    } catch (UncheckedIOException e) {
+      throw new UncheckedIOException("cannot write checkpoint " + dir + ": " + e.getMessage(), e.getCause());
     }
   }
 
@@ -160,7 +154,11 @@ public final class Checkpoint {
   public static void prune(Path checkpointsDir, int keep) {
     List<Path> all = epochCheckpoints(checkpointsDir);
     for (int i = 0; i < all.size() - keep; i++) {
-      AtomicFiles.deleteRecursively(all.get(i));
+      try {
+        AtomicFiles.deleteRecursively(all.get(i));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete old checkpoint " + all.get(i) + ": " + e.getMessage(), e);
+      }
     }
   }
 

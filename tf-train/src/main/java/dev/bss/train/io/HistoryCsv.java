@@ -1,5 +1,6 @@
 package dev.bss.train.io;
 
+import dev.bss.interop.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.bss.train.io;
 
+import dev.bss.interop.AtomicFiles;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -97,16 +98,10 @@ public final class Plots {
   }
 
   private static void writePng(Path file, BufferedImage image) {
-    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-    try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      if (!ImageIO.write(image, "png", tmp.toFile())) {
+    AtomicFiles.writeStream(file, out -> {
+      if (!ImageIO.write(image, "png", out)) {
         throw new IOException("no PNG writer");
       }
-      AtomicFiles.move(tmp, file);
-    } catch (IOException e) {
-      AtomicFiles.deleteQuietly(tmp);
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    }
+    });
   }
 }

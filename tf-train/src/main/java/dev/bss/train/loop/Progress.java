@@ -43,13 +43,14 @@ public final class Progress implements AutoCloseable {
 
   /** Reports that {@code step} (1-based) steps are done. */
   public void step(int step, double meanLoss, float lr, double samplesPerSecond) {
-    String extra = String.format(Locale.ROOT, "loss %.5f  lr %.3g  %.0f samples/s", meanLoss, lr, samplesPerSecond);
     if (bar != null) {
+      // Short enough that an 80-column terminal still shows a bar.
       bar.stepTo(step);
-      bar.setExtraMessage(" " + extra);
+      bar.setExtraMessage(String.format(Locale.ROOT, " loss %.5f lr %.2g %.0f/s", meanLoss, lr, samplesPerSecond));
     } else if (step == steps || step * 10 / steps > lastLine) {
       lastLine = step * 10 / steps;
-      out.printf(Locale.ROOT, "%s  step %d/%d  %s%n", prefix, step, steps, extra);
+      out.printf(Locale.ROOT, "%s  step %d/%d  loss %.5f  lr %.3g  %.0f samples/s%n", prefix, step, steps, meanLoss,
+          lr, samplesPerSecond);
       out.flush();
     }
   }

@@ -1,6 +1,5 @@
 package dev.bss.train.loop;
 
-import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
 import dev.bss.train.callbacks.BestWeightsKeeper;
 import dev.bss.train.callbacks.EarlyStopping;
@@ -257,7 +256,7 @@ public final class Trainer {
     if (keeper.bestEpoch() >= 0 && Files.isDirectory(bestDir)) {
       graph.model().variables().assign(graph.session(), Checkpoint.readWeights(bestDir));
     }
-    return new Result(status, status == Status.NON_FINITE_LOSS ? epoch : epoch, keeper.bestEpoch() + 1, history,
+    return new Result(status, history.size(), keeper.bestEpoch() + 1, history,
         samplesPerSecond, message);
   }
 
@@ -267,10 +266,5 @@ public final class Trainer {
       throw new IllegalArgumentException("state.json: '" + key + "' must be a number, found " + v);
     }
     return n;
-  }
-
-  /** Unused-weight guard for tests: the optimizer state of the session. */
-  Map<String, Weight> optimizerState() {
-    return graph.optimizer().read(graph.session());
   }
 }

@@ -4,7 +4,7 @@ import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
 import dev.bss.train.cli.VersionProvider;
 import dev.bss.train.eval.Evaluation;
-import dev.bss.train.io.AtomicFiles;
+import dev.bss.interop.AtomicFiles;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.io.Plots;
 import java.io.PrintStream;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.Gson;
+import com.google.gson.reflect.TypeToken;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -161,9 +162,14 @@ class CallbacksTest {
     assertEquals(2, k.bestEpoch());
   }
 
+  /** A state map through JSON text and back, as checkpoints store it. */
+  private static Map<String, Object> json(Map<String, Object> state) {
+    Gson gson = new Gson();
+    return gson.fromJson(gson.toJson(state), new TypeToken<Map<String, Object>>() {}.getType());
+  }
+
   @Test
   void statesRoundTripThroughJsonExactly() {
-    Gson gson = new Gson();
     EarlyStopping es = new EarlyStopping(3, 0);
     ReduceLrOnPlateau rlr = new ReduceLrOnPlateau(0.5, 2, 1e-6, 1e-4, 1);
     BestWeightsKeeper keeper = new BestWeightsKeeper();
@@ -177,15 +183,15 @@ class CallbacksTest {
     EarlyStopping es2 = new EarlyStopping(3, 0);
     ReduceLrOnPlateau rlr2 = new ReduceLrOnPlateau(0.5, 2, 1e-6, 1e-4, 1);
     BestWeightsKeeper keeper2 = new BestWeightsKeeper();
-    es2.restore(gson.fromJson(gson.toJson(es.state()), Map.class));
-    rlr2.restore(gson.fromJson(gson.toJson(rlr.state()), Map.class));
-    keeper2.restore(gson.fromJson(gson.toJson(keeper.state()), Map.class));
+    es2.restore(json(es.state()));
+    rlr2.restore(json(rlr.state()));
+    keeper2.restore(json(keeper.state()));
     assertEquals(es.state(), es2.state());
     assertEquals(rlr.state(), rlr2.state());
     assertEquals(keeper.state(), keeper2.state());
     // Fresh callbacks hold +inf, which JSON numbers cannot: it round-trips as a string.
     EarlyStopping fresh = new EarlyStopping(1, 0);
-    fresh.restore(gson.fromJson(gson.toJson(new EarlyStopping(1, 0).state()), Map.class));
+    fresh.restore(json(new EarlyStopping(1, 0).state()));
     assertEquals(Double.POSITIVE_INFINITY, fresh.best());
     // Same continuation.
     double[] tail = {0.05, 0.05, 0.05, 0.05};

@@ -1,0 +1,38 @@
+package dev.bss.train.cli;
+
+import dev.bss.interop.ModelFiles;
+import dev.bss.interop.Separator;
+import dev.bss.interop.Separators;
+import dev.bss.model.ModelConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by every command that reads a model file: a config override, the position embedding, --verbose. */
+public final class ModelFileOptions {
+
+  @Option(names = "--config", paramLabel = "FILE.json",
+      description = "model config (default: from the file, or inferred from the weights' shapes)")
+  Path config;
+
+  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
+      description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
+  Path posEmbedding;
+
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
+  /** The --config override, or null to take the file's own (or inferred) config. */
+  ModelConfig configOverride() {
+    return config == null ? null : ModelFiles.readConfigJson(config);
+  }
+
+  /** Loads a model's weights and config with these options. */
+  ModelFiles.LoadedModel load(Path model) {
+    return ModelFiles.load(model, configOverride(), posEmbedding);
+  }
+
+  /** Opens a model for inference with these options. */
+  Separator open(Path model) {
+    return Separators.open(model, configOverride(), posEmbedding);
+  }
+}
