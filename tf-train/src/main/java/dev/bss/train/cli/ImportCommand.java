@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "import", mixinStandardHelpOptions = true,
     description = {"Converts a model (.keras, .weights.h5, legacy .h5, bss SavedModel, .npz, checkpoint or run dir)",
-        "into a bss checkpoint directory (weights.npz + model.json) usable with --model and train --init."})
+        "into a bss checkpoint directory (weights.npz + model.json) usable wherever --model is taken."})
 public final class ImportCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
