@@ -15,6 +15,7 @@ import dev.bss.interop.numpy.Npy;
 import dev.bss.interop.numpy.Npz;
 import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.interop.savedmodel.SavedModelRunner;
+import dev.bss.interop.savedmodel.SavedModelVariables;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
@@ -182,7 +183,7 @@ public final class ModelFiles {
         return new LoadedModel(format, path, c, weights);
       }
       case SAVED_MODEL -> {
-        return readOurSavedModel(path, config);
+        return readOurSavedModel(path, config, pos);
       }
       default -> throw new IllegalStateException(format.toString());
     }
@@ -255,13 +256,16 @@ public final class ModelFiles {
     return w;
   }
 
-  /** Reads the weights of a SavedModel written by {@link SavedModelExport} (by the variable names it records). */
-  private static LoadedModel readOurSavedModel(Path dir, ModelConfig override) {
+  /**
+   * Reads the weights of a SavedModel written by {@link SavedModelExport} (by the variable names it records), else
+   * those of a Keras-made one ({@link SavedModelVariables}).
+   */
+  private static LoadedModel readOurSavedModel(Path dir, ModelConfig override, Weight positionEmbedding) {
     Path provenance = dir.resolve(SavedModelExport.PROVENANCE);
     if (!Files.isRegularFile(provenance)) {
-      throw new IllegalArgumentException("SavedModel " + dir + ": its weights cannot be mapped to the network (no "
-          + SavedModelExport.PROVENANCE + ": not written by bss); it can still be run for inference with "
-          + "bss separate/compare/evaluate");
+      // Not written by bss: map a Keras-made SavedModel's variables by their checkpoint keys.
+      KerasModelWeights k = SavedModelVariables.read(dir, override, positionEmbedding);
+      return new LoadedModel(Format.SAVED_MODEL, dir, k.config(), k.weights());
     }
     JsonObject info;
     try {

@@ -14,6 +14,15 @@ public final class Cli {
   /** A command line whose user errors print one line (a stack trace only with --verbose) and exit with 2. */
   public static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new BssCommand());
+    // A mistyped option gets one line and a pointer to --help, not the whole usage text.
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine failed = ex.getCommandLine();
+      PrintWriter err = failed.getErr();
+      String command = failed.getParent() == null ? "bss" : "bss " + failed.getCommandName();
+      err.println(command + ": " + ex.getMessage() + " (see '" + command + " --help')");
+      err.flush();
+      return EXIT_BAD_INPUT;
+    });
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
       boolean verbose = parseResult.originalArgs().contains("--verbose");
