@@ -108,17 +108,32 @@ public final class SavedModelVariables {
     String where = "SavedModel " + dir;
     List<Variable> variables = list(dir);
     Map<String, String> keyToPath = kerasPaths(variables, where);
-    if (positionEmbedding == null) {
-      throw new IllegalArgumentException(where + ": a Keras-made SavedModel holds the position embedding as a traced "
-          + "constant, not a variable; give it with --pos-embedding FILE.npy (shape [1, 16, embed_dim])");
-    }
-    Map<String, Weight> values = readFloats(dir, new ArrayList<>(keyToPath.keySet()));
+    requirePositionEmbedding(positionEmbedding, where);
+    return assemble(keyToPath, readFloats(dir, new ArrayList<>(keyToPath.keySet())), config, positionEmbedding, where);
+  }
+
+  /**
+   * Builds the WeightSet from mapped values, infers the config (unless given) and validates everything at once.
+   *
+   * @param keyToPath checkpoint key -> Keras path (from {@link #kerasPaths(List, String)})
+   * @param values checkpoint key -> value
+   */
+  static KerasModelWeights assemble(Map<String, String> keyToPath, Map<String, Weight> values, ModelConfig config,
+      Weight positionEmbedding, String where) {
+    requirePositionEmbedding(positionEmbedding, where);
     WeightSet weights = new WeightSet();
     keyToPath.forEach((key, path) -> weights.put(path, values.get(key)));
     weights.put(WeightSet.POSITION_EMBEDDING, positionEmbedding);
     ModelConfig c = config != null ? config : ConfigInference.fromKerasPaths(weights, where);
     WeightCheck.validate(weights, c, where);
     return new KerasModelWeights(c, weights);
+  }
+
+  private static void requirePositionEmbedding(Weight positionEmbedding, String where) {
+    if (positionEmbedding == null) {
+      throw new IllegalArgumentException(where + ": a Keras-made SavedModel holds the position embedding as a traced "
+          + "constant, not a variable; give it with --pos-embedding FILE.npy (shape [1, 16, embed_dim])");
+    }
   }
 
   /**
@@ -205,8 +220,8 @@ public final class SavedModelVariables {
           + "architecture, not the reference separation network: "
           + model.size() + " model variables (" + (seen.isEmpty() ? "none" : String.join(", ", seen)
           + (model.size() > 3 ? ", ..." : "")) + ") fit no number of transformer blocks (the network has "
-          + kerasWeightOrder(1).size() + " + " + (kerasWeightOrder(2).size() - kerasWeightOrder(1).size())
-          + " per extra block); it can still be run for inference with bss separate/compare/evaluate");
+          + kerasWeightOrder(1).size() + " with one block, " + (kerasWeightOrder(2).size() - kerasWeightOrder(1).size())
+          + " more per block); it can still be run for inference with bss separate/compare/evaluate");
     }
     return kerasPaths(variables, layout, where);
   }
@@ -299,7 +314,7 @@ public final class SavedModelVariables {
     return null;
   }
 
-  private static SavedObjectGraph objectGraph(Path dir) {
+  static SavedObjectGraph objectGraph(Path dir) {
     Path pb = dir.resolve("saved_model.pb");
     SavedModel model;
     try {
@@ -314,11 +329,12 @@ public final class SavedModelVariables {
       }
     }
     throw new IllegalArgumentException("SavedModel " + dir + ": saved_model.pb has no object graph (a TF1 SavedModel?);"
-        + " its variables cannot be mapped");
+        + " its weights cannot be mapped to the network; it can still be run for inference with "
+        + "bss separate/compare/evaluate");
   }
 
   /** Keys by node id from the checkpoint's own object graph; null when absent or of another size. */
-  private static List<String> checkpointKeys(Path dir, int nodes) {
+  static List<String> checkpointKeys(Path dir, int nodes) {
     byte[] serialized;
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
@@ -353,7 +369,7 @@ public final class SavedModelVariables {
   }
 
   /** TensorFlow's key rule: the breadth-first first path from the root, names escaped ("/" -> ".S", "." -> ".."). */
-  private static List<String> breadthFirstKeys(SavedObjectGraph objects) {
+  static List<String> breadthFirstKeys(SavedObjectGraph objects) {
     String[] paths = new String[objects.getNodesCount()];
     paths[0] = "";
     ArrayDeque<Integer> queue = new ArrayDeque<>(List.of(0));
