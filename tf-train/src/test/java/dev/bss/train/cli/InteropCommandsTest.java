@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import static dev.bss.train.cli.BssRun.bss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +10,6 @@ import dev.bss.interop.numpy.Npy;
 import dev.bss.interop.numpy.Npz;
 import dev.bss.model.Weight;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 /** bss compare / import / export / separate on the Keras fixtures, and every bad input with exit status 2. */
 class InteropCommandsTest {
@@ -37,19 +35,7 @@ class InteropCommandsTest {
 
   private static Path tiny;
 
-  /** Output and exit status of one command line. */
-  record Run(int exit, String out, String err) {}
 
-  static Run bss(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Cli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    System.out.println("bss " + String.join(" ", args) + " -> " + exit + "\n" + out + err);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
   static Path fixture(String name) {
     String root = System.getProperty("bss.root");
@@ -79,7 +65,7 @@ class InteropCommandsTest {
   }
 
   private static void assertWithinTolerance(Path dir, Path model, String... extra) {
-    Run r = bss(compareArgs(dir, model, extra));
+    BssRun r = bss(compareArgs(dir, model, extra));
     assertEquals(0, r.exit(), r.out() + r.err());
     assertTrue(r.out().contains("WITHIN TOLERANCE"), r.out());
   }
@@ -102,11 +88,11 @@ class InteropCommandsTest {
 
   @Test
   void compareJsonAndBeyondTolerance() {
-    Run json = bss(compareArgs(tiny, tiny.resolve("reference.keras"), "--json"));
+    BssRun json = bss(compareArgs(tiny, tiny.resolve("reference.keras"), "--json"));
     assertEquals(0, json.exit());
     assertTrue(json.out().contains("\"within_tolerance\": true") && json.out().contains("\"max_rel_diff\""),
         json.out());
-    Run strict = bss(compareArgs(tiny, tiny.resolve("reference.keras"), "--atol", "1e-12"));
+    BssRun strict = bss(compareArgs(tiny, tiny.resolve("reference.keras"), "--atol", "1e-12"));
     assertEquals(1, strict.exit(), strict.out());
     assertTrue(strict.out().contains("BEYOND TOLERANCE"), strict.out());
   }
@@ -122,7 +108,7 @@ class InteropCommandsTest {
     outputs.put("weights-h5", tmp.resolve("exported.weights.h5"));
     outputs.put("npz", tmp.resolve("exported_checkpoint"));
     for (Map.Entry<String, Path> e : outputs.entrySet()) {
-      Run r = bss("export", checkpoint.toString(), "--format", e.getKey(), "--out", e.getValue().toString());
+      BssRun r = bss("export", checkpoint.toString(), "--format", e.getKey(), "--out", e.getValue().toString());
       assertEquals(0, r.exit(), r.err());
       assertWithinTolerance(tiny, e.getValue());
     }
@@ -138,7 +124,7 @@ class InteropCommandsTest {
     Path three = tmp.resolve("three.npy");
     Npy.writeFloats(three, new Weight(new long[] {3, 32, 32, 1}, Arrays.copyOf(inputs.data(), 3 * 1024)));
     Path out = tmp.resolve("separated");
-    Run r = bss("separate", "--model", tiny.resolve("reference.keras").toString(), "--npy", three.toString(),
+    BssRun r = bss("separate", "--model", tiny.resolve("reference.keras").toString(), "--npy", three.toString(),
         "--out", out.toString());
     assertEquals(0, r.exit(), r.err());
     try (Stream<Path> files = Files.list(out)) {
@@ -160,7 +146,7 @@ class InteropCommandsTest {
 
   // ---- bad input: one line, exit status 2, no output ----
 
-  private static void assertBadInput(Run r, String... fragments) {
+  private static void assertBadInput(BssRun r, String... fragments) {
     assertEquals(2, r.exit(), r.out() + r.err());
     String line = r.err().strip();
     assertEquals(1, line.lines().count(), "one line: " + line);

@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import static dev.bss.train.cli.BssRun.bss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,35 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.bench.InferenceBench;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code bss summary}, {@code bss bench} and the {@code --config} resolution. */
 class SummaryBenchCommandsTest {
 
   @TempDir Path tmp;
 
-  record Run(int exit, String out, String err) {}
 
-  static Run bss(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Cli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
   @Test
   void summaryOfTheSeedPrintsTheNotebooksTotals() {
-    Run r = bss("summary");
+    BssRun r = bss("summary");
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("Total params: 4,491,402"), r.out());
     assertTrue(r.out().contains("Trainable params: 4,489,098"), r.out());
@@ -50,7 +38,7 @@ class SummaryBenchCommandsTest {
     Path file = tmp.resolve("tiny.json");
     Files.writeString(file, "{\"filters\": [8, 16, 32], \"embed_dim\": 24, \"num_heads\": 2, \"ff_dim\": 40,"
         + " \"num_blocks\": 3, \"light_heads\": 2, \"light_ff_dim\": 24, \"cbam_ratio\": 4}");
-    Run r = bss("summary", "--config", file.toString());
+    BssRun r = bss("summary", "--config", file.toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("Total params: 132,066"), r.out());
     assertEquals(ModelConfig.tiny(), ConfigOption.resolve(file.toString()));
@@ -59,13 +47,13 @@ class SummaryBenchCommandsTest {
 
   @Test
   void badConfigsAreOneLineUserErrors() throws IOException {
-    Run missing = bss("summary", "--config", tmp.resolve("nope.json").toString());
+    BssRun missing = bss("summary", "--config", tmp.resolve("nope.json").toString());
     assertEquals(2, missing.exit());
     assertTrue(missing.err().startsWith("bss summary: --config: expected seed, tiny or a JSON config file"),
         missing.err());
     Path bad = tmp.resolve("bad.json");
     Files.writeString(bad, "{\"filters\": [8, 16], \"embed_dim\": 24}");
-    Run r = bss("summary", "--config", bad.toString());
+    BssRun r = bss("summary", "--config", bad.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("'filters' must be a list of 3 integers"), r.err());
     Path unknown = tmp.resolve("unknown.json");
@@ -75,7 +63,7 @@ class SummaryBenchCommandsTest {
 
   @Test
   void benchPrintsThroughputAndRejectsBadArguments() {
-    Run r = bss("bench", "--config", "tiny", "--batch", "1,4", "--iterations", "2", "--warmup", "1");
+    BssRun r = bss("bench", "--config", "tiny", "--batch", "1,4", "--iterations", "2", "--warmup", "1");
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("samples/s"), r.out());
     assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("4 ")), r.out());
