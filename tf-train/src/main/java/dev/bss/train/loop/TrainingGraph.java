@@ -152,23 +152,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   /** Runs one training step on a batch; returns the losses of the weights before the update. */
   public StepLoss step(Batch batch, float lr, long[] dropoutSeed) {
-    List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      runner.feed(model.input(), track(tensors, images(batch.mixture(), batch.size())));
-      runner.feed(mnistTarget, track(tensors, images(batch.mnist(), batch.size())));
-      runner.feed(fashionTarget, track(tensors, images(batch.fashion(), batch.size())));
-      runner.feed(learningRate, track(tensors, TFloat32.scalarOf(lr)));
-      runner.feed(model.dropoutSeed(), track(tensors, TInt64.vectorOf(dropoutSeed)));
-      runner.fetch(loss).fetch(decoded1Loss).fetch(decoded2Loss);
-      stepTargets.forEach(runner::addTarget);
-      try (var result = runner.run()) {
-        return new StepLoss(((TFloat32) result.get(0)).getFloat(), ((TFloat32) result.get(1)).getFloat(),
-            ((TFloat32) result.get(2)).getFloat());
-      }
-    } finally {
-      tensors.forEach(Tensor::close);
-    }
+    return runLosses(batch, lr, dropoutSeed, true);
   }
 
   /** Inference-branch outputs for {@code count} mixtures, in chunks of {@code chunk}: {decoded1, decoded2}. */
@@ -189,6 +173,11 @@ public final class TrainingGraph implements AutoCloseable {
 
   /** Mean losses of the training branch for a batch without updating anything (dropout seeded). */
   public StepLoss lossOnly(Batch batch, long[] dropoutSeed) {
+    return runLosses(batch, 0f, dropoutSeed, false);
+  }
+
+  /** Feeds a batch to the training branch and fetches its losses; with {@code update}, also runs the step. */
+  private StepLoss runLosses(Batch batch, float lr, long[] dropoutSeed, boolean update) {
     List<Tensor> tensors = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();
@@ -197,6 +186,10 @@ public final class TrainingGraph implements AutoCloseable {
       runner.feed(fashionTarget, track(tensors, images(batch.fashion(), batch.size())));
       runner.feed(model.dropoutSeed(), track(tensors, TInt64.vectorOf(dropoutSeed)));
       runner.fetch(loss).fetch(decoded1Loss).fetch(decoded2Loss);
+      if (update) {
+        runner.feed(learningRate, track(tensors, TFloat32.scalarOf(lr)));
+        stepTargets.forEach(runner::addTarget);
+      }
       try (var result = runner.run()) {
         return new StepLoss(((TFloat32) result.get(0)).getFloat(), ((TFloat32) result.get(1)).getFloat(),
             ((TFloat32) result.get(2)).getFloat());
