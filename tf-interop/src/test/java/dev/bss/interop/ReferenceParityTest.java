@@ -1,5 +1,7 @@
 package dev.bss.interop;
 
+import dev.bss.interop.keras.ReferenceGraph;
+import dev.bss.interop.keras.WeightsH5Layout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -165,7 +167,7 @@ class ReferenceParityTest {
     List<ModelVariable> ours = h.model.variables().all().stream().filter(ModelVariable::kerasWeight).toList();
     assertEquals(keras.keySet().stream().sorted().toList(), ours.stream().map(ModelVariable::path).sorted().toList(),
         "Keras paths");
-    Map<String, String> h5 = h.model.kerasWeightsH5Paths();
+    Map<String, String> h5 = WeightsH5Layout.of(ReferenceGraph.of(h.model.config())).byKerasPath();
     List<String> problems = new ArrayList<>();
     for (ModelVariable v : ours) {
       ReferenceFixture.VariableEntry e = keras.get(v.path());

@@ -11,15 +11,9 @@ import dev.bss.model.layers.GraphContext;
 import dev.bss.model.layers.Initializer;
 import dev.bss.model.layers.ParameterFreeLayer;
 import dev.bss.model.layers.TransformerBlock;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -222,92 +216,6 @@ public final class SeparationModel {
   /** Keras layers in creation order, with output shapes and parameter counts (for {@code bss summary}). */
   public List<LayerInfo> layers() {
     return context.layers();
-  }
-
-  /**
-   * Names of the layers in Keras's {@code model.layers} order (functional topological order: by decreasing depth
-   * from the outputs, ties by first visit from {@code decoded1} then {@code decoded2}), input included, the bare
-   * position-embedding {@code add} excluded. This order numbers the groups of a {@code .weights.h5} file.
-   */
-  public List<String> kerasLayerOrder() {
-    List<GraphContext.Node> nodes = context.nodes();
-    Map<String, Integer> operationIndex = new HashMap<>();
-    List<Integer> decreasingDepth = new ArrayList<>();
-    Set<Integer> finished = new HashSet<>();
-    for (Flow output : List.of(decoded1, decoded2)) {
-      visit(nodes, output.node(), finished, decreasingDepth, operationIndex);
-    }
-    Map<Integer, Integer> nodeDepth = new HashMap<>();
-    Map<String, Integer> operationDepth = new LinkedHashMap<>();
-    for (int i = decreasingDepth.size() - 1; i >= 0; i--) {
-      int node = decreasingDepth.get(i);
-      String op = nodes.get(node).layer();
-      int depth = Math.max(nodeDepth.computeIfAbsent(node, k -> 0), operationDepth.getOrDefault(op, 0));
-      operationDepth.put(op, depth);
-      nodeDepth.put(node, depth);
-      for (int parent : nodes.get(node).inbound()) {
-        nodeDepth.put(parent, Math.max(depth + 1, nodeDepth.getOrDefault(parent, 0)));
-      }
-    }
-    List<String> order = new ArrayList<>(operationDepth.keySet());
-    order.sort(Comparator.comparingInt((String op) -> -operationDepth.get(op)).thenComparingInt(operationIndex::get));
-    order.remove(POSITION_ADD);
-    return order;
-  }
-
-  private static void visit(List<GraphContext.Node> nodes, int node, Set<Integer> finished, List<Integer> out,
-      Map<String, Integer> operationIndex) {
-    if (finished.contains(node)) {
-      return;
-    }
-    operationIndex.putIfAbsent(nodes.get(node).layer(), operationIndex.size());
-    for (int parent : nodes.get(node).inbound()) {
-      visit(nodes, parent, finished, out, operationIndex);
-    }
-    finished.add(node);
-    out.add(node);
-  }
-
-  /**
-   * Where Keras 3's {@code .weights.h5} stores each Keras weight: Keras path -> dataset path, e.g.
-   * {@code dense_8/kernel -> layers/dense_9/vars/0}, {@code multi_head_attention/query/bias ->
-   * layers/multi_head_attention/query_dense/vars/1}. Groups are numbered per class in {@link #kerasLayerOrder()}.
-   */
-  public Map<String, String> kerasWeightsH5Paths() {
-    Map<String, String> classOf = new HashMap<>();
-    for (LayerInfo info : layers()) {
-      classOf.put(info.name(), info.kerasClass());
-    }
-    Map<String, String> groupOf = new HashMap<>();
-    Map<String, Integer> perClass = new HashMap<>();
-    for (String layer : kerasLayerOrder()) {
-      String base = snakeCase(classOf.get(layer));
-      int n = perClass.merge(base, 1, Integer::sum) - 1;
-      groupOf.put(layer, n == 0 ? base : base + "_" + n);
-    }
-    Map<String, String> out = new LinkedHashMap<>();
-    Map<String, Integer> nextIndex = new HashMap<>();
-    for (ModelVariable v : registry.all()) {
-      if (!v.kerasWeight()) {
-        continue;
-      }
-      String group = "layers/" + groupOf.get(v.layerName());
-      String local = v.path().substring(v.layerName().length() + 1);
-      if (local.contains("/")) {
-        String sub = local.substring(0, local.indexOf('/'));
-        group += "/" + (sub.equals("attention_output") ? "output_dense" : sub + "_dense");
-      }
-      int index = nextIndex.merge(group, 1, Integer::sum) - 1;
-      out.put(v.path(), group + "/vars/" + index);
-    }
-    return out;
-  }
-
-  /** Keras's {@code to_snake_case} of a class name: {@code Conv2DTranspose -> conv2d_transpose}. */
-  static String snakeCase(String className) {
-    String s = className.replaceAll("\\W+", "");
-    s = s.replaceAll("(.)([A-Z][a-z]+)", "$1_$2");
-    return s.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
   }
 
   /**

@@ -109,22 +109,6 @@ class ModelStructureTest {
   }
 
   @Test
-  void weightsH5LayoutFollowsModelLayersOrder() {
-    Map<String, String> h5 = seed.kerasWeightsH5Paths();
-    assertEquals("layers/dense_9/vars/0", h5.get("dense_8/kernel"), "SPEC: dense_8 is stored as layers/dense_9");
-    assertEquals("layers/multi_head_attention/query_dense/vars/1", h5.get("multi_head_attention/query/bias"));
-    assertEquals("layers/multi_head_attention/output_dense/vars/0", h5.get("multi_head_attention/attention_output/kernel"));
-    assertEquals("layers/batch_normalization_1/vars/3", h5.get("batch_normalization_8/moving_variance"));
-    assertEquals("layers/conv2d_20/vars/0", h5.get("decoded1/kernel"));
-    assertFalse(h5.containsKey(WeightSet.POSITION_EMBEDDING));
-    assertEquals(h5.size(), new HashSet<>(h5.values()).size());
-    List<String> order = seed.kerasLayerOrder();
-    assertEquals("input_img", order.get(0));
-    assertEquals(186, order.size());
-    assertFalse(order.contains(SeparationModel.POSITION_ADD));
-  }
-
-  @Test
   void inputOfTheWrongShapeNamesTheInputLayer() {
     try (Graph g = new Graph()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

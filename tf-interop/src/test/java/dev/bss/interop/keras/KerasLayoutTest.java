@@ -1,6 +1,10 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.SeparationModel;
+import dev.bss.model.WeightSet;
+import java.util.HashSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -50,6 +54,23 @@ class KerasLayoutTest {
     ModelConfig modelConfig = ModelConfig.fromMap(KerasJson.toJava(manifest.getAsJsonObject("config")));
     List<String> actual = ReferenceGraph.of(modelConfig).operationOrder().stream().map(KerasGraph.Layer::name).toList();
     assertEquals(expected, actual);
+  }
+
+  @Test
+  void weightsH5LayoutFollowsModelLayersOrder() {
+    KerasGraph seed = ReferenceGraph.of(ModelConfig.seed());
+    Map<String, String> h5 = WeightsH5Layout.of(seed).byKerasPath();
+    assertEquals("layers/dense_9/vars/0", h5.get("dense_8/kernel"), "SPEC: dense_8 is stored as layers/dense_9");
+    assertEquals("layers/multi_head_attention/query_dense/vars/1", h5.get("multi_head_attention/query/bias"));
+    assertEquals("layers/multi_head_attention/output_dense/vars/0", h5.get("multi_head_attention/attention_output/kernel"));
+    assertEquals("layers/batch_normalization_1/vars/3", h5.get("batch_normalization_8/moving_variance"));
+    assertEquals("layers/conv2d_20/vars/0", h5.get("decoded1/kernel"));
+    assertFalse(h5.containsKey(WeightSet.POSITION_EMBEDDING));
+    assertEquals(h5.size(), new HashSet<>(h5.values()).size());
+    List<String> order = seed.modelLayers().stream().map(KerasGraph.Layer::name).toList();
+    assertEquals("input_img", order.get(0));
+    assertEquals(186, order.size());
+    assertFalse(order.contains(SeparationModel.POSITION_ADD));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.bss.interop.savedmodel;
 
+import dev.bss.interop.keras.KerasGraph;
+import dev.bss.interop.keras.ReferenceGraph;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -55,7 +57,8 @@ class SavedModelVariablesTest {
         }
       }
       tinyWeights = new LinkedHashMap<>();
-      for (String layer : model.kerasLayerOrder()) {
+      for (String layer : ReferenceGraph.of(ModelConfig.tiny()).modelLayers().stream().map(KerasGraph.Layer::name)
+          .toList()) {
         for (ModelVariable v : byLayer.getOrDefault(layer, List.of())) {
           tinyWeights.put(v.path(), v.shape());
         }
@@ -64,7 +67,7 @@ class SavedModelVariablesTest {
     }
   }
 
-  /** The order the mapping assumes is model.weights order: the model's kerasLayerOrder + creation order. */
+  /** The order the mapping assumes is model.weights order: Keras's model.layers order + creation order. */
   @Test
   void kerasWeightOrderIsTheModelsKerasOrder() {
     assertEquals(List.copyOf(tinyWeights.keySet()),
