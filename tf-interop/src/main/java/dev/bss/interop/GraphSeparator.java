@@ -9,6 +9,7 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -22,11 +23,11 @@ final class GraphSeparator implements Separator {
   private final SeparationModel model;
   private final String description;
 
-  GraphSeparator(ModelConfig config, WeightSet weights, String description) {
+  GraphSeparator(ModelConfig config, WeightSet weights, String description, ConfigProto sessionConfig) {
     this.graph = new Graph();
     try {
       this.model = SeparationModel.build(Ops.create(graph), config);
-      this.session = new Session(graph);
+      this.session = sessionConfig == null ? new Session(graph) : new Session(graph, sessionConfig);
     } catch (RuntimeException e) {
       graph.close();
       throw e;

@@ -4,6 +4,7 @@ import dev.bss.interop.savedmodel.SavedModelRunner;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import java.nio.file.Path;
+import org.tensorflow.proto.ConfigProto;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -26,11 +27,19 @@ public final class Separators {
    * @throws IllegalArgumentException naming the file and the problem
    */
   public static Separator open(Path model, ModelConfig config, Path positionEmbeddingNpy) {
+    return open(model, config, positionEmbeddingNpy, null);
+  }
+
+  /**
+   * Opens a model in any format, running its session with {@code sessionConfig} (threads, device placement; null:
+   * TensorFlow's defaults).
+   */
+  public static Separator open(Path model, ModelConfig config, Path positionEmbeddingNpy, ConfigProto sessionConfig) {
     if (ModelFiles.detect(model) == ModelFiles.Format.SAVED_MODEL) {
-      return new SavedModelSeparator(SavedModelRunner.open(model));
+      return new SavedModelSeparator(SavedModelRunner.open(model, sessionConfig));
     }
     ModelFiles.LoadedModel loaded = ModelFiles.load(model, config, positionEmbeddingNpy);
-    return new GraphSeparator(loaded.config(), loaded.weights(), loaded.describe());
+    return new GraphSeparator(loaded.config(), loaded.weights(), loaded.describe(), sessionConfig);
   }
 
   /**

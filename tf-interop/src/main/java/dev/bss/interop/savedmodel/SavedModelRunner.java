@@ -1,5 +1,6 @@
 package dev.bss.interop.savedmodel;
 
+import org.tensorflow.proto.ConfigProto;
 import dev.bss.model.Weight;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,12 +47,24 @@ public final class SavedModelRunner implements AutoCloseable {
    *     serving signature
    */
   public static SavedModelRunner open(Path dir) {
+    return open(dir, null);
+  }
+
+  /**
+   * Loads a SavedModel directory with a session config (threads, device placement), or TensorFlow's defaults if
+   * {@code sessionConfig} is null.
+   *
+   * @throws IllegalArgumentException naming the directory when it is not a SavedModel, cannot be loaded, or has no
+   *     serving signature
+   */
+  public static SavedModelRunner open(Path dir, ConfigProto sessionConfig) {
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
       throw new IllegalArgumentException("SavedModel " + dir + ": no saved_model.pb (not a SavedModel directory)");
     }
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.load(dir.toString(), "serve");
+      SavedModelBundle.Loader loader = SavedModelBundle.loader(dir.toString()).withTags("serve");
+      bundle = (sessionConfig == null ? loader : loader.withConfigProto(sessionConfig)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
       throw new IllegalArgumentException("SavedModel " + dir + ": cannot load with tag 'serve': "
           + firstLine(e.getMessage()), e);

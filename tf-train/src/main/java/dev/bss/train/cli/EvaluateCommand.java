@@ -5,7 +5,6 @@ import dev.bss.interop.Separator;
 import dev.bss.interop.Separators;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
-import dev.bss.train.eval.CheckpointModel;
 import dev.bss.train.eval.Evaluation;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.loop.DatasetsPairData;
@@ -41,56 +40,6 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "intra-op threads (default: available processors)") Integer threads;
   @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
-  /** Either of the two loaders behind one predictor. */
-  private static final class Evaluable implements Evaluation.Predictor, AutoCloseable {
-    private final CheckpointModel checkpoint;
-    private final Separator separator;
-
-    Evaluable(CheckpointModel checkpoint) {
-      this.checkpoint = checkpoint;
-      this.separator = null;
-    }
-
-    Evaluable(Separator separator) {
-      this.checkpoint = null;
-      this.separator = separator;
-    }
-
-    String description() {
-      return checkpoint != null ? checkpoint.description() : separator.description();
-    }
-
-    @Override
-    public float[][] predict(float[] mixtures, int count) {
-      if (checkpoint != null) {
-        return checkpoint.predict(mixtures, count);
-      }
-      SeparationResult r = separator.separate(mixtures, count);
-      return new float[][] {r.decoded1(), r.decoded2()};
-    }
-
-    @Override
-    public void close() {
-      if (checkpoint != null) {
-        checkpoint.close();
-      } else {
-        separator.close();
-      }
-    }
-  }
-
-  /** The checkpoint directory when {@code path} is one of ours (checkpoint or run folder with weights), else null. */
-  private static Path ourCheckpoint(Path path) {
-    if (!Files.isDirectory(path) || Files.isRegularFile(path.resolve("saved_model.pb"))) {
-      return null;
-    }
-    try {
-      return CheckpointModel.resolve(path);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
   @Override
   public Integer call() {
     if (!Files.exists(model)) {
@@ -106,11 +55,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     DatasetsPairData pairs = new DatasetsPairData(datasets);
     Evaluation.Report report;
     String description;
-    Path checkpoint = ourCheckpoint(model);
-    // Our checkpoints and run folders load here with the requested device and threads; every other format
-    // (SavedModel, .keras, .weights.h5, legacy .h5) through the interop layer.
-    try (Evaluable loaded = checkpoint != null ? new Evaluable(CheckpointModel.open(checkpoint, choice.config()))
-        : new Evaluable(Separators.open(model))) {
+    try (Separator loaded = Separators.open(model, null, null, choice.config())) {
       description = loaded.description();
       if (!json) {
         if (choice.notice() != null) {
@@ -120,7 +65,10 @@ public final class EvaluateCommand implements Callable<Integer> {
         System.out.println("data: " + pairs.description());
         System.out.println(choice.describe(threadCount));
       }
-      report = Evaluation.run(loaded, pairs.test(seed), draws, samples, seed);
+      report = Evaluation.run((mixtures, count) -> {
+        SeparationResult r = loaded.separate(mixtures, count);
+        return new float[][] {r.decoded1(), r.decoded2()};
+      }, pairs.test(seed), draws, samples, seed);
     }
     if (json) {
       Map<String, Object> map = new LinkedHashMap<>();

@@ -3,6 +3,7 @@ package dev.bss.train.eval;
 import dev.bss.train.loop.Batch;
 import dev.bss.train.loop.PairData;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -114,11 +115,30 @@ public final class Evaluation {
     Batch batch = Batch.allocate(samples);
     for (int d = 0; d < draws; d++) {
       test.fill(batch);
-      float[][] pred = predictor.predict(batch.mixture(), samples);
+      float[][] pred = predictInChunks(predictor, batch.mixture(), samples);
       modelDraws.add(draw(pred[0], pred[1], batch, samples));
       identityDraws.add(draw(batch.mixture(), batch.mixture(), batch, samples));
     }
     return new Report(draws, samples, seed, Summary.of(modelDraws), Summary.of(identityDraws));
+  }
+
+  /** Pairs per predictor call: bounds the activation memory of the seed network to a few hundred MB. */
+  static final int CHUNK = 250;
+
+  private static float[][] predictInChunks(Predictor predictor, float[] mixtures, int count) {
+    if (count <= CHUNK) {
+      return predictor.predict(mixtures, count);
+    }
+    int pixels = 1024;
+    float[] out1 = new float[count * pixels];
+    float[] out2 = new float[count * pixels];
+    for (int start = 0; start < count; start += CHUNK) {
+      int n = Math.min(CHUNK, count - start);
+      float[][] part = predictor.predict(Arrays.copyOfRange(mixtures, start * pixels, (start + n) * pixels), n);
+      System.arraycopy(part[0], 0, out1, start * pixels, n * pixels);
+      System.arraycopy(part[1], 0, out2, start * pixels, n * pixels);
+    }
+    return new float[][] {out1, out2};
   }
 
   private static Draw draw(float[] p1, float[] p2, Batch batch, int samples) {
