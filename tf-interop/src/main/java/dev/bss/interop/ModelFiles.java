@@ -312,10 +312,16 @@ public final class ModelFiles {
   /** Writes our checkpoint layout: {@code weights.npz} (by Keras path) and {@code model.json} (the config). */
   public static void writeCheckpoint(Path dir, ModelConfig config, WeightSet weights) throws IOException {
     WeightCheck.validate(weights, config, "weights to write");
-    AtomicFiles.writeDirectory(dir, tmp -> {
-      Npz.writeFloats(tmp.resolve(CHECKPOINT_WEIGHTS), weights.asMap());
-      Files.writeString(tmp.resolve(CHECKPOINT_MODEL),
-          new GsonBuilder().setPrettyPrinting().create().toJson(config.toMap()));
-    });
+    AtomicFiles.writeDirectory(dir, tmp -> writeModelFiles(tmp, config, weights));
+  }
+
+  /**
+   * Writes the model part of our checkpoint layout, {@code weights.npz} and {@code model.json}, into an existing
+   * (temporary) directory; training checkpoints add their optimizer and state files beside them.
+   */
+  public static void writeModelFiles(Path dir, ModelConfig config, WeightSet weights) {
+    Npz.writeFloats(dir.resolve(CHECKPOINT_WEIGHTS), weights.asMap());
+    AtomicFiles.writeString(dir.resolve(CHECKPOINT_MODEL),
+        new GsonBuilder().setPrettyPrinting().create().toJson(config.toMap()) + "\n");
   }
 }

@@ -1,6 +1,7 @@
 package dev.bss.train.io;
 
 import dev.bss.interop.AtomicFiles;
+import dev.bss.interop.ModelFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
@@ -33,8 +34,8 @@ import java.util.stream.Stream;
  */
 public final class Checkpoint {
 
-  public static final String WEIGHTS = "weights.npz";
-  public static final String MODEL = "model.json";
+  public static final String WEIGHTS = ModelFiles.CHECKPOINT_WEIGHTS;
+  public static final String MODEL = ModelFiles.CHECKPOINT_MODEL;
   public static final String OPTIMIZER = "optimizer.npz";
   public static final String STATE = "state.json";
   /** Name of the best-weights checkpoint under {@code checkpoints/}. */
@@ -60,8 +61,7 @@ public final class Checkpoint {
       Map<String, Object> state) {
     try {
       AtomicFiles.writeDirectory(dir, tmp -> {
-        Npz.writeFloats(tmp.resolve(WEIGHTS), weights.asMap());
-        AtomicFiles.writeString(tmp.resolve(MODEL), GSON.toJson(config.toMap()) + "\n");
+        ModelFiles.writeModelFiles(tmp, config, weights);
         if (optimizer != null) {
           Npz.writeFloats(tmp.resolve(OPTIMIZER), optimizer);
         }
@@ -76,7 +76,11 @@ public final class Checkpoint {
 
   /** The model config of a checkpoint directory. */
   public static ModelConfig readConfig(Path dir) {
-    return ModelConfig.fromMap(readJson(dir.resolve(MODEL)));
+    Path file = dir.resolve(MODEL);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(dir + ": not a checkpoint (expected " + MODEL + ")");
+    }
+    return ModelFiles.readConfigJson(file);
   }
 
   /** The weights of a checkpoint directory. */
