@@ -48,7 +48,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (draws <= 0 || samples <= 0) {
       throw new Cli.UserException("--draws and --samples must be positive, found " + draws + " and " + samples);
     }
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int threadCount = Devices.threadCount(threads);
     Devices.Choice choice = Devices.choose(device, threadCount);
     Datasets datasets = DataSource.resolve(Optional.ofNullable(data), System.getenv(),
         DataSource.defaultKerasHome(System.getenv()), false);

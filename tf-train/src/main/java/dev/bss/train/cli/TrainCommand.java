@@ -6,6 +6,7 @@ import dev.bss.train.data.Datasets;
 import dev.bss.train.loop.DatasetsPairData;
 import dev.bss.train.loop.Devices;
 import dev.bss.train.loop.Progress;
+import dev.bss.train.loop.ResumeCheck;
 import dev.bss.train.loop.TrainOptions;
 import dev.bss.train.loop.Trainer;
 import dev.bss.train.loop.TrainingRun;
@@ -15,6 +16,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -42,7 +44,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--preset", description = "quick (default) or seed", defaultValue = "quick")
+  @Option(names = "--preset", description = "quick (default) or seed")
   String preset;
 
   @Option(names = "--config", paramLabel = "seed|tiny|FILE", description = ConfigOption.DESCRIPTION)
@@ -58,25 +60,26 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--lr", description = "initial learning rate (default 1e-3, Keras's)") Double lr;
   @Option(names = "--patience", description = "EarlyStopping / ReduceLROnPlateau patience (default 5)")
   Integer patience;
-  @Option(names = "--seed", description = "run seed: weights, data draws, dropout (default 1)", defaultValue = "1")
-  long seed;
+  @Option(names = "--seed", description = "run seed: weights, data draws, dropout (default 1)")
+  Long seed;
 
-  @Option(names = "--device", description = "cpu, gpu or auto (GPU when TensorFlow sees one)", defaultValue = "auto")
+  @Option(names = "--device", description = "cpu, gpu or auto (default; GPU when TensorFlow sees one)")
   String device;
 
   @Option(names = "--threads", description = "intra-op threads (default: available processors)")
   Integer threads;
 
   @Option(names = "--out", description = "output folder (default: runs/<timestamp>)") Path out;
-  @Option(names = "--resume", description = "continue the run in --out from its last complete checkpoint")
+  @Option(names = "--resume", description = "continue the run in --out from its last intact checkpoint (options "
+      + "left out take the checkpoint's values; those that shape the weights may not change)")
   boolean resume;
 
-  @Option(names = "--validate", arity = "0..1", fallbackValue = "-1", paramLabel = "N",
-      description = "evaluate N test pairs after each epoch (val_* metrics; N defaults to the preset's)")
-  Integer validate;
+  @Option(names = "--validate", arity = "0..1", fallbackValue = PRESET_VALUE, paramLabel = "N",
+      description = "evaluate N test pairs after each epoch (val_* metrics; N defaults to the preset's; 0 = off)")
+  String validate;
 
-  @Option(names = "--samples", description = "columns of samples.png (default 8)", defaultValue = "8")
-  int samples;
+  @Option(names = "--samples", description = "columns of samples.png (default 8; 0 = none)")
+  Integer samples;
 
   @Option(names = "--eval-draws", description = "evaluation draws at the end (default: the preset's; 0 = none)")
   Integer evalDraws;
@@ -86,41 +89,78 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
 
+  /** The fallback value of a bare {@code --validate}: the preset's count. */
+  static final String PRESET_VALUE = "preset";
+
   @Override
   public Integer call() {
-    Preset p = switch (preset.toLowerCase(Locale.ROOT)) {
-      case "quick" -> QUICK;
-      case "seed" -> SEED;
-      default -> throw new Cli.UserException("--preset: expected quick or seed, found '" + preset + "'");
-    };
-    ModelConfig model = ConfigOption.resolve(config == null ? p.config() : config);
     if (resume && out == null) {
       throw new Cli.UserException("--resume needs --out (the folder of the run to continue)");
     }
     Path outDir = out != null ? out
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    int validateSamples = validate == null ? 0 : validate < 0 ? p.validateSamples() : validate;
-    TrainOptions options = new TrainOptions(model, p.name(),
-        epochs != null ? epochs : p.epochs(),
-        stepsPerEpoch != null ? stepsPerEpoch : p.stepsPerEpoch(),
-        batchSize != null ? batchSize : p.batchSize(),
-        lr != null ? lr : 1e-3,
-        seed,
-        patience != null ? patience : p.patience(),
-        outDir, resume, validateSamples, samples,
-        evalDraws != null ? evalDraws : p.evalDraws(),
-        evalSamples != null ? evalSamples : p.evalSamples());
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    if (threadCount <= 0) {
-      throw new Cli.UserException("--threads: expected a positive integer, found " + threadCount);
+    // A resumed run takes the checkpoint's value of every option not given; ResumeCheck refuses changed ones.
+    ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(outDir.resolve("checkpoints"))
+        : ResumeCheck.Defaults.NONE;
+    Preset p = presetNamed(preset != null ? preset : recorded.string("preset", QUICK.name()), preset != null);
+    ModelConfig model = config != null ? ConfigOption.resolve(config)
+        : recorded.config() != null ? recorded.config() : ConfigOption.resolve(p.config());
+    if (evalSamples != null) {
+      TrainOptions.range("--eval-samples", evalSamples, 1, TrainOptions.MAX_PAIRS);
     }
-    Devices.Choice choice = Devices.choose(device, threadCount);
-    Datasets datasets = loadData(data, p.fullData());
-    List<String> commandLine = new ArrayList<>(List.of("bss", "train"));
+    TrainOptions options = new TrainOptions(model, p.name(),
+        epochs != null ? epochs : recorded.integer("epochs", p.epochs()),
+        stepsPerEpoch != null ? stepsPerEpoch : recorded.integer("steps_per_epoch", p.stepsPerEpoch()),
+        batchSize != null ? batchSize : recorded.integer("batch_size", p.batchSize()),
+        lr != null ? lr : recorded.number("learning_rate", 1e-3),
+        seed != null ? seed : Long.parseLong(recorded.string("seed", "1")),
+        patience != null ? patience : recorded.integer("patience", p.patience()),
+        outDir, resume, validateSamples(p, recorded),
+        samples != null ? samples : recorded.integer("samples", 8),
+        evalDraws != null ? evalDraws : recorded.integer("eval_draws", p.evalDraws()),
+        evalSamples != null ? evalSamples : recorded.integer("eval_samples", p.evalSamples()));
+    int threadCount = Devices.threadCount(threads != null ? threads : recorded.optionalInteger("threads"));
+    Devices.Choice choice = Devices.choose(device != null ? device : recorded.string("device", "auto"), threadCount);
+    String dataOption = data != null ? data.toString() : recorded.string("data_option", null);
+    DatasetsPairData pairs = new DatasetsPairData(loadData(dataOption == null ? null : Path.of(dataOption),
+        p.fullData()));
+    List<String> commandLine = new ArrayList<>(List.of("bss"));
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
-    TrainingRun.Outcome outcome = TrainingRun.execute(options, new DatasetsPairData(datasets), choice, threadCount,
-        commandLine, System.out, Progress.stdoutIsTerminal());
+    Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, pairs, dataOption,
+        choice.requested(), threadCount));
+    TrainingRun.Outcome outcome = TrainingRun.execute(options, pairs, choice, threadCount, settings, commandLine,
+        System.out, Progress.stdoutIsTerminal());
     return outcome.training().status() == Trainer.Status.NON_FINITE_LOSS ? 1 : 0;
+  }
+
+  /** The preset of that name; a recorded name that is not a preset (a run made in a test) means quick. */
+  private static Preset presetNamed(String name, boolean given) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "quick" -> QUICK;
+      case "seed" -> SEED;
+      default -> {
+        if (!given) {
+          yield QUICK;
+        }
+        throw new Cli.UserException("--preset: expected quick or seed, found '" + name + "'");
+      }
+    };
+  }
+
+  /** --validate: absent = off (or the checkpoint's), bare = the preset's count, else a count (0 = off). */
+  private int validateSamples(Preset p, ResumeCheck.Defaults recorded) {
+    if (validate == null) {
+      return recorded.integer("validate", 0);
+    }
+    if (validate.equals(PRESET_VALUE)) {
+      return p.validateSamples();
+    }
+    try {
+      return Integer.parseInt(validate.strip());
+    } catch (NumberFormatException e) {
+      throw new Cli.UserException("--validate: expected a count of test pairs (0 to " + TrainOptions.MAX_PAIRS
+          + "), found '" + validate + "'");
+    }
   }
 
   /**

@@ -91,6 +91,21 @@ public final class Devices {
     return new Choice(r, gpu, visible, notice, config.build());
   }
 
+  /** Largest --threads. */
+  public static final int MAX_THREADS = 1024;
+
+  /**
+   * The intra-op thread count of a {@code --threads} option, the one rule of every command: the available
+   * processors when absent, else 1 to {@value #MAX_THREADS}.
+   *
+   * @throws IllegalArgumentException naming the option otherwise
+   */
+  public static int threadCount(Integer option) {
+    int threads = option != null ? option : Runtime.getRuntime().availableProcessors();
+    TrainOptions.range("--threads", threads, 1, MAX_THREADS);
+    return threads;
+  }
+
   /** True when the TensorFlow native library on the class path is the CUDA build (javacpp's -gpu platform). */
   public static boolean isGpuBuild() {
     return Devices.class.getClassLoader().getResource("org/tensorflow/internal/c_api/linux-x86_64-gpu/") != null

@@ -37,21 +37,45 @@ public record TrainOptions(
     int evalDraws,
     int evalSamples) {
 
+  /** Largest --epochs. */
+  public static final int MAX_EPOCHS = 100_000;
+  /** Largest --epochs x --steps-per-epoch: the checkpoint keeps Keras's step count as float32, exact to 2^24. */
+  public static final long MAX_STEPS = 1L << 24;
+  /** Largest --batch-size (the seed's is 256; a batch's inputs alone are 12 KB a pair). */
+  public static final int MAX_BATCH_SIZE = 65_536;
+  /** Largest --validate and --eval-samples count (pairs held in memory at once, 12 KB each). */
+  public static final int MAX_PAIRS = 100_000;
+  /** Largest --eval-draws. */
+  public static final int MAX_EVAL_DRAWS = 1_000;
+  /** Largest --samples (columns of samples.png). */
+  public static final int MAX_SAMPLE_COLUMNS = 256;
+
   public TrainOptions {
-    positive("--epochs", epochs);
-    positive("--steps-per-epoch", stepsPerEpoch);
-    positive("--batch-size", batchSize);
+    range("--epochs", epochs, 1, MAX_EPOCHS);
+    range("--steps-per-epoch", stepsPerEpoch, 1, MAX_STEPS);
+    range("--batch-size", batchSize, 1, MAX_BATCH_SIZE);
+    if ((long) epochs * stepsPerEpoch > MAX_STEPS) {
+      throw new IllegalArgumentException("--epochs x --steps-per-epoch: expected at most " + MAX_STEPS
+          + " steps (Keras's float32 step count), found " + epochs + " x " + stepsPerEpoch);
+    }
     if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
       throw new IllegalArgumentException("--lr: expected a positive number, found " + learningRate);
     }
-    if (patience < 0 || validateSamples < 0 || sampleCount < 0 || evalDraws < 0 || evalSamples < 0) {
-      throw new IllegalArgumentException("patience, validation, sample and evaluation counts must be >= 0");
-    }
+    range("--patience", patience, 0, MAX_EPOCHS);
+    range("--validate", validateSamples, 0, MAX_PAIRS);
+    range("--samples", sampleCount, 0, MAX_SAMPLE_COLUMNS);
+    range("--eval-draws", evalDraws, 0, MAX_EVAL_DRAWS);
+    range("--eval-samples", evalSamples, evalDraws > 0 ? 1 : 0, MAX_PAIRS);
   }
 
-  private static void positive(String flag, int value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(flag + ": expected a positive integer, found " + value);
+  /**
+   * Refuses {@code value} outside {@code [min, max]} with one line naming the option.
+   *
+   * @throws IllegalArgumentException e.g. {@code --batch-size: expected 1 to 65536, found 3000000}
+   */
+  public static void range(String option, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(option + ": expected " + min + " to " + max + ", found " + value);
     }
   }
 }

@@ -37,6 +37,8 @@ public final class Trainer {
   private final TrainingGraph graph;
   private final PrintStream out;
   private final Progress progress;
+  private CheckpointScan.Loaded resumeFrom;
+  private Map<String, String> settings;
 
   /** How a run ended. */
   public enum Status { COMPLETED, EARLY_STOPPED, NON_FINITE_LOSS }
@@ -51,6 +53,17 @@ public final class Trainer {
     this.graph = graph;
     this.out = out;
     this.progress = progress;
+  }
+
+  /**
+   * Resumes from {@code checkpoint}, already read and checked against {@code settings} (the run's
+   * {@link ResumeCheck#settings}, recorded in each checkpoint). Without this call a resumed run finds and checks its
+   * checkpoint itself.
+   */
+  public Trainer resumeFrom(CheckpointScan.Loaded checkpoint, Map<String, String> settings) {
+    this.resumeFrom = checkpoint;
+    this.settings = settings;
+    return this;
   }
 
   /** Seed of the training pairs of epoch {@code epoch} (0-based): a SplitMix64 mix so epochs do not overlap. */
@@ -85,23 +98,20 @@ public final class Trainer {
     boolean stopped = false;
 
     Path lastCheckpoint = null;
+    if (settings == null) {
+      settings = ResumeCheck.settings(ResumeCheck.Context.of(options, data));
+    }
     if (options.resume()) {
-      List<Path> checkpoints = Checkpoint.epochCheckpoints(checkpointsDir());
-      if (checkpoints.isEmpty()) {
-        throw new IllegalArgumentException("--resume: no complete checkpoint under " + checkpointsDir());
+      CheckpointScan.Loaded checkpoint = resumeFrom;
+      if (checkpoint == null) {
+        checkpoint = CheckpointScan.newestIntact(checkpointsDir(), notice -> out.println("notice: " + notice));
+        ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
+            checkpoint.dir()).forEach(notice -> out.println("notice: " + notice));
       }
-      lastCheckpoint = checkpoints.get(checkpoints.size() - 1);
-      Map<String, Object> state = Checkpoint.readState(lastCheckpoint);
-      if (!FORMAT.equals(state.get("format"))) {
-        throw new IllegalArgumentException(lastCheckpoint.resolve(Checkpoint.STATE) + ": expected format " + FORMAT
-            + ", found " + state.get("format"));
-      }
-      if (!Checkpoint.readConfig(lastCheckpoint).equals(options.config())) {
-        throw new IllegalArgumentException("--resume: " + lastCheckpoint + " holds a different model config than"
-            + " requested (" + Checkpoint.readConfig(lastCheckpoint).toMap() + ")");
-      }
-      graph.model().variables().assign(graph.session(), Checkpoint.readWeights(lastCheckpoint));
-      graph.optimizer().assign(graph.session(), Checkpoint.readOptimizer(lastCheckpoint));
+      lastCheckpoint = checkpoint.dir();
+      Map<String, Object> state = checkpoint.state();
+      graph.model().variables().assign(graph.session(), checkpoint.weights());
+      graph.optimizer().assign(graph.session(), checkpoint.optimizer());
       startEpoch = number(state, "epoch").intValue();
       globalStep = number(state, "global_step").longValue();
       lr = Float.parseFloat(String.valueOf(state.get("learning_rate")));
@@ -226,6 +236,7 @@ public final class Trainer {
       state.put("stopped", stopped);
       state.put("run_seed", options.seed());
       state.put("next_data_seed", Long.toString(epochDataSeed(options.seed(), epoch + 1)));
+      state.put(ResumeCheck.STATE_KEY, settings);
       Map<String, Object> callbacks = new LinkedHashMap<>();
       callbacks.put("early_stopping", earlyStopping.state());
       callbacks.put("reduce_lr_on_plateau", reduceLr.state());
@@ -242,6 +253,7 @@ public final class Trainer {
       Path dir = checkpointsDir().resolve(Checkpoint.epochDirName(epoch + 1));
       Checkpoint.write(dir, options.config(), weights, graph.optimizer().read(graph.session()), state);
       Checkpoint.prune(checkpointsDir(), KEEP_LAST);
+      CheckpointScan.removeOrphans(checkpointsDir());
       lastCheckpoint = dir;
       HistoryCsv.write(options.out().resolve("history.csv"), history);
       Plots.lossPlot(options.out().resolve("loss.png"), history);

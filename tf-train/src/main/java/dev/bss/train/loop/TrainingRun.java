@@ -37,16 +37,50 @@ public final class TrainingRun {
    */
   public static Outcome execute(TrainOptions options, PairData data, Devices.Choice device, int threads,
       List<String> commandLine, PrintStream out, boolean terminal) {
-    long started = System.nanoTime();
+    return execute(options, data, device, threads, ResumeCheck.settings(new ResumeCheck.Context(options, data, null,
+        device.requested(), threads)), commandLine, out, terminal);
+  }
+
+  /**
+   * Runs training as {@link #execute(TrainOptions, PairData, Devices.Choice, int, List, PrintStream, boolean)} does,
+   * holding the {@link RunLock} of the output folder for the whole run.
+   *
+   * @param settings the run's {@link ResumeCheck#settings}: recorded in each checkpoint, and on resume checked
+   *     against the checkpoint's before the graph is built
+   */
+  public static Outcome execute(TrainOptions options, PairData data, Devices.Choice device, int threads,
+      Map<String, String> settings, List<String> commandLine, PrintStream out, boolean terminal) {
     Path outDir = options.out();
+    if (options.resume() && !Files.isDirectory(outDir)) {
+      throw new IllegalArgumentException("--resume: no run folder " + outDir);
+    }
     try {
       Files.createDirectories(outDir);
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException("--out: cannot create " + outDir + ": " + e.getMessage());
     }
+    try (RunLock lock = RunLock.acquire(outDir, notice -> out.println("notice: " + notice))) {
+      return executeLocked(options, data, device, threads, settings, commandLine, out, terminal);
+    }
+  }
+
+  private static Outcome executeLocked(TrainOptions options, PairData data, Devices.Choice device, int threads,
+      Map<String, String> settings, List<String> commandLine, PrintStream out, boolean terminal) {
+    long started = System.nanoTime();
+    Path outDir = options.out();
     if (!options.resume() && !Checkpoint.epochCheckpoints(outDir.resolve("checkpoints")).isEmpty()) {
       throw new IllegalArgumentException("--out: " + outDir + " already holds checkpoints; use --resume to continue "
           + "that run or choose another --out");
+    }
+    CheckpointScan.Loaded checkpoint = null;
+    String lrText = Double.toString(options.learningRate());
+    if (options.resume()) {
+      // Everything a resume needs is read and checked here, before the (slow) graph build.
+      checkpoint = CheckpointScan.newestIntact(outDir.resolve("checkpoints"), n -> out.println("notice: " + n));
+      ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
+          checkpoint.dir()).forEach(n -> out.println("notice: " + n));
+      lrText = checkpoint.state().get("learning_rate") + " (from " + checkpoint.dir().getFileName() + "; initial "
+          + lrText + ")";
     }
     if (device.notice() != null) {
       out.println("notice: " + device.notice());
@@ -56,8 +90,7 @@ public final class TrainingRun {
     out.printf(Locale.ROOT, "model: %s, preset %s: %d epochs x %d steps x batch %d, lr %s, seed %d%n",
         options.config().equals(dev.bss.model.ModelConfig.seed()) ? "seed config"
             : options.config().equals(dev.bss.model.ModelConfig.tiny()) ? "tiny config" : "custom config",
-        options.preset(), options.epochs(), options.stepsPerEpoch(), options.batchSize(), options.learningRate(),
-        options.seed());
+        options.preset(), options.epochs(), options.stepsPerEpoch(), options.batchSize(), lrText, options.seed());
     Map<String, Object> run = runJson(options, data, device, threads, commandLine);
     writeRunJson(outDir, run);
 
@@ -65,7 +98,7 @@ public final class TrainingRun {
         Progress progress = new Progress(out, terminal)) {
       out.printf(Locale.ROOT, "parameters: %,d (%,d trainable)%n", graph.model().variables().parameterCount(),
           graph.model().variables().trainableParameterCount());
-      Trainer trainer = new Trainer(options, data, graph, out, progress);
+      Trainer trainer = new Trainer(options, data, graph, out, progress).resumeFrom(checkpoint, settings);
       Trainer.Result result = trainer.run();
       run.put("status", result.status().name().toLowerCase(Locale.ROOT));
       run.put("epochs_done", result.epochsDone());
