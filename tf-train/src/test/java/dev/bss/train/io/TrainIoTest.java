@@ -1,7 +1,6 @@
 package dev.bss.train.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,9 +39,18 @@ class TrainIoTest {
     // Rewriting replaces the whole directory; no temporary is left behind.
     Checkpoint.write(dir, ModelConfig.tiny(), weights(0.2f), null, state);
     assertEquals(weights(0.2f).asMap(), Checkpoint.readWeights(dir).asMap());
-    assertFalse(Files.exists(dir.resolve(Checkpoint.OPTIMIZER)));
-    assertFalse(Files.exists(dir.resolveSibling(".epoch-0003.tmp")));
-    assertFalse(Files.exists(dir.resolveSibling(".epoch-0003.old")));
+    // Only the checkpoint is left in its folder (no temporary, no replaced copy), holding only the new files.
+    assertEquals(List.of(Checkpoint.epochDirName(3)), names(dir.getParent()));
+    assertEquals(List.of(Checkpoint.MODEL, Checkpoint.STATE, Checkpoint.WEIGHTS), names(dir));
+  }
+
+  /** The sorted names in {@code dir}. */
+  static List<String> names(Path dir) {
+    try (var list = Files.list(dir)) {
+      return list.map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

@@ -224,6 +224,23 @@ class TrainingTest {
   }
 
   @Test
+  void temporariesOfAKilledCheckpointWriteGoWithTheNextWrite(@TempDir Path tmp) throws Exception {
+    train(options(tmp, 1, 1, false), data);
+    Path checkpoints = tmp.resolve("checkpoints");
+    // What kill -9 during a checkpoint write leaves: AtomicFiles' temporary and replaced directories.
+    Files.createDirectories(checkpoints.resolve(".epoch-0002.8812345"));
+    Files.writeString(checkpoints.resolve(".epoch-0002.8812345").resolve(Checkpoint.WEIGHTS), "partial");
+    Files.createDirectories(checkpoints.resolve(".best.old.4242"));
+    Files.createDirectories(checkpoints.resolve("notes-of-the-user"));
+    assertEquals(List.of(".best.old.4242", ".epoch-0002.8812345", "best", "epoch-0001", "notes-of-the-user"),
+        names(checkpoints));
+    Trainer.Result resumed = train(options(tmp, 2, 1, true), data);
+    assertEquals(2, resumed.epochsDone());
+    assertEquals(List.of("best", "epoch-0001", "epoch-0002", "notes-of-the-user"), names(checkpoints));
+    assertEquals(2, CheckpointScan.load(checkpoints.resolve("epoch-0002")).epoch());
+  }
+
+  @Test
   void resumeWithoutCheckpointIsRefused(@TempDir Path tmp) {
     var e = assertThrows(IllegalArgumentException.class, () -> train(options(tmp, 1, 1, true), data));
     assertTrue(e.getMessage().contains("no complete checkpoint under"), e.getMessage());
@@ -310,11 +327,22 @@ class TrainingTest {
         history.toString());
     assertEquals(Checkpoint.readWeights(out.resolve("final")).asMap(),
         Checkpoint.readWeights(out.resolve("checkpoints/best")).asMap());
-    assertFalse(Files.exists(out.resolve("checkpoints/.epoch-0002.tmp")));
+    // Nothing but the documented outputs (no temporary, no lock file) is left in the run folder.
+    assertEquals(List.of("checkpoints", "final", "history.csv", "loss.png", "run.json", "samples.png", "saved_model"),
+        names(out));
+    assertEquals(List.of("best", "epoch-0001", "epoch-0002"), names(out.resolve("checkpoints")));
+    assertEquals(List.of("model.json", "optimizer.npz", "state.json", "weights.npz"),
+        names(out.resolve("checkpoints/epoch-0002")));
     // A second run into the same folder without --resume is refused rather than mixing two runs.
     var e = assertThrows(IllegalArgumentException.class, () -> TrainingRun.execute(options, data,
         Devices.choose("cpu", THREADS), THREADS, List.of(), new PrintStream(new ByteArrayOutputStream()), false));
     assertTrue(e.getMessage().contains("already holds checkpoints"), e.getMessage());
+  }
+
+  private static List<String> names(Path dir) throws java.io.IOException {
+    try (var list = Files.list(dir)) {
+      return list.map(p -> p.getFileName().toString()).sorted().toList();
+    }
   }
 
   @Test
