@@ -57,7 +57,12 @@ public final class RunLock implements AutoCloseable {
   public static RunLock acquire(Path dir, Consumer<String> notices) {
     Path file = dir.resolve(FILE);
     String self = Long.toString(ProcessHandle.current().pid());
-    Path key = file.toAbsolutePath().normalize();
+    Path key;
+    try {
+      key = dir.toRealPath().resolve(FILE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("--out " + dir + ": cannot lock " + file + ": " + e.getMessage(), e);
+    }
     // POSIX drops every lock a process holds on a file when it closes any descriptor of it: a second channel on a
     // file this process has locked must never be opened (and closed), so this process's locks are known here.
     if (HELD.putIfAbsent(key, Boolean.TRUE) != null) {
