@@ -3,7 +3,12 @@ package dev.bss.train.cli;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
+import dev.bss.train.loop.CallbackSettings;
 import dev.bss.train.loop.DatasetsPairData;
+import dev.bss.train.loop.FitSettings;
+import dev.bss.train.loop.InitWeights;
+import dev.bss.train.loop.PairData;
+import dev.bss.train.loop.PairsDataset;
 import dev.bss.train.loop.Devices;
 import dev.bss.train.loop.Progress;
 import dev.bss.train.loop.TrainOptions;
@@ -56,10 +61,38 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--steps-per-epoch", description = "batches per epoch") Integer stepsPerEpoch;
   @Option(names = "--batch-size", description = "pairs per batch") Integer batchSize;
   @Option(names = "--lr", description = "initial learning rate (default 1e-3, Keras's)") Double lr;
-  @Option(names = "--patience", description = "EarlyStopping / ReduceLROnPlateau patience (default 5)")
+  @Option(names = "--patience", description = "shorthand for --early-stopping-patience and --reduce-lr-patience "
+      + "(default 5)")
   Integer patience;
   @Option(names = "--seed", description = "run seed: weights, data draws, dropout (default 1)", defaultValue = "1")
   long seed;
+
+  @Option(names = "--early-stopping-patience", description = "EarlyStopping patience (default: --patience, 5)")
+  Integer earlyStoppingPatience;
+  @Option(names = "--reduce-lr-patience", description = "ReduceLROnPlateau patience (default: --patience, 5)")
+  Integer reduceLrPatience;
+  @Option(names = "--reduce-lr-factor", description = "ReduceLROnPlateau factor (default 0.5)")
+  Double reduceLrFactor;
+  @Option(names = "--reduce-lr-min-delta", description = "ReduceLROnPlateau min_delta (default 1e-4)")
+  Double reduceLrMinDelta;
+  @Option(names = "--min-lr", description = "ReduceLROnPlateau min_lr (default 1e-6)") Double minLr;
+  @Option(names = "--dropout", paramLabel = "RATE",
+      description = "override the config's dropout rate (0 disables dropout)") Double dropout;
+
+  @Option(names = "--init", paramLabel = "PATH", description = "start from the weights of any model bss reads "
+      + "(.keras, .weights.h5 with --pos-embedding, .h5, SavedModel, checkpoint or run folder, .npz by Keras path); "
+      + "config from the file unless --config; the optimizer starts fresh")
+  Path init;
+  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
+      description = "position embedding for an --init .weights.h5 written by Keras (Keras does not store it)")
+  Path posEmbedding;
+  @Option(names = "--pairs", paramLabel = "FILE.npz", description = "train on these pairs instead of generated "
+      + "mixtures: inputs, decoded1, decoded2 as float32 [N, 32, 32, 1] (uint8 0-255 scaled); one pass per epoch, "
+      + "steps per epoch derived")
+  Path pairs;
+  @Option(names = "--shuffle", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "with --pairs: shuffle the pairs each epoch (seeded; default, as Keras), or --no-shuffle: file order")
+  boolean shuffle;
 
   @Option(names = "--device", description = "cpu, gpu or auto (GPU when TensorFlow sees one)", defaultValue = "auto")
   String device;
@@ -93,7 +126,49 @@ public final class TrainCommand implements Callable<Integer> {
       case "seed" -> SEED;
       default -> throw new Cli.UserException("--preset: expected quick or seed, found '" + preset + "'");
     };
-    ModelConfig model = ConfigOption.resolve(config == null ? p.config() : config);
+    InitWeights initWeights = null;
+    ModelConfig model;
+    if (init != null) {
+      initWeights = InitWeights.load(init, config == null ? null : ConfigOption.resolve(config), posEmbedding);
+      model = initWeights.config();
+    } else {
+      if (posEmbedding != null) {
+        throw new Cli.UserException("--pos-embedding: only used with --init (a Keras-written .weights.h5)");
+      }
+      model = ConfigOption.resolve(config == null ? p.config() : config);
+    }
+    if (dropout != null) {
+      if (!(dropout >= 0 && dropout < 1)) {
+        throw new Cli.UserException("--dropout: expected a rate in [0, 1), found " + dropout);
+      }
+      model = model.withDropout(dropout);
+      initWeights = initWeights == null ? null : initWeights.withConfig(model);
+    }
+    int batch = batchSize != null ? batchSize : p.batchSize();
+    PairsDataset pairsData = null;
+    int steps = stepsPerEpoch != null ? stepsPerEpoch : p.stepsPerEpoch();
+    if (pairs != null) {
+      if (stepsPerEpoch != null) {
+        throw new Cli.UserException("--steps-per-epoch: not used with --pairs (each epoch is one pass over the file,"
+            + " ceil(N / --batch-size) steps)");
+      }
+      if (batch <= 0) {
+        throw new Cli.UserException("--batch-size: expected a positive integer, found " + batch);
+      }
+      // Test pairs (validation, samples.png, evaluation) still come from the test sets, loaded only if needed.
+      pairsData = PairsDataset.load(pairs, batch, shuffle, () -> new DatasetsPairData(loadData(data, false)));
+      steps = pairsData.stepsPerEpoch();
+    } else if (!shuffle) {
+      throw new Cli.UserException("--no-shuffle: only used with --pairs (generated mixtures are drawn at random)");
+    }
+    int basePatience = patience != null ? patience : p.patience();
+    CallbackSettings callbacks = new CallbackSettings(
+        earlyStoppingPatience != null ? earlyStoppingPatience : basePatience,
+        reduceLrPatience != null ? reduceLrPatience : basePatience,
+        reduceLrFactor != null ? reduceLrFactor : 0.5,
+        reduceLrMinDelta != null ? reduceLrMinDelta : 1e-4,
+        minLr != null ? minLr : 1e-6);
+    FitSettings fit = new FitSettings(callbacks, initWeights, pairsData, dropout);
     if (resume && out == null) {
       throw new Cli.UserException("--resume needs --out (the folder of the run to continue)");
     }
@@ -102,23 +177,24 @@ public final class TrainCommand implements Callable<Integer> {
     int validateSamples = validate == null ? 0 : validate < 0 ? p.validateSamples() : validate;
     TrainOptions options = new TrainOptions(model, p.name(),
         epochs != null ? epochs : p.epochs(),
-        stepsPerEpoch != null ? stepsPerEpoch : p.stepsPerEpoch(),
-        batchSize != null ? batchSize : p.batchSize(),
+        steps,
+        batch,
         lr != null ? lr : 1e-3,
         seed,
-        patience != null ? patience : p.patience(),
+        basePatience,
         outDir, resume, validateSamples, samples,
         evalDraws != null ? evalDraws : p.evalDraws(),
-        evalSamples != null ? evalSamples : p.evalSamples());
+        evalSamples != null ? evalSamples : p.evalSamples(),
+        fit);
     int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     if (threadCount <= 0) {
       throw new Cli.UserException("--threads: expected a positive integer, found " + threadCount);
     }
     Devices.Choice choice = Devices.choose(device, threadCount);
-    Datasets datasets = loadData(data, p.fullData());
+    PairData trainingData = pairsData != null ? pairsData : new DatasetsPairData(loadData(data, p.fullData()));
     List<String> commandLine = new ArrayList<>(List.of("bss", "train"));
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
-    TrainingRun.Outcome outcome = TrainingRun.execute(options, new DatasetsPairData(datasets), choice, threadCount,
+    TrainingRun.Outcome outcome = TrainingRun.execute(options, trainingData, choice, threadCount,
         commandLine, System.out, Progress.stdoutIsTerminal());
     return outcome.training().status() == Trainer.Status.NON_FINITE_LOSS ? 1 : 0;
   }
