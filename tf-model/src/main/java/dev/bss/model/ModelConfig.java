@@ -112,6 +112,12 @@ public record ModelConfig(
     return m;
   }
 
+  /** A copy with another dropout rate (0 disables dropout); the weights do not depend on it. */
+  public ModelConfig withDropout(double rate) {
+    return new ModelConfig(filters, embedDim, numHeads, ffDim, numBlocks, lightHeads, lightFfDim, cbamRatio,
+        lnEpsilon, rate, trainablePositionEmbedding);
+  }
+
   /** A copy with the trainable position embedding variant switched on or off. */
   public ModelConfig withTrainablePositionEmbedding(boolean trainable) {
     return new ModelConfig(filters, embedDim, numHeads, ffDim, numBlocks, lightHeads, lightFfDim, cbamRatio,

@@ -10,7 +10,8 @@ import org.tensorflow.types.TFloat32;
  * Keras 3 {@code BatchNormalization} on the channel axis of {@code [batch, h, w, c]} (shape kept): gamma, beta,
  * moving_mean, moving_variance, each {@code [c]}; momentum 0.99, epsilon 1e-3.
  *
- * <p>Training branch: batch mean and biased batch variance over (batch, h, w), plus an update op
+ * <p>Training branch: batch mean and biased batch variance {@code E[x^2] - E[x]^2} (Keras's formula) over
+ * (batch, h, w), plus an update op
  * {@code moving = moving * 0.99 + stat * 0.01} registered with the context. Inference branch: moving statistics.
  * Keras: the variance is biased, unlike the Bessel-corrected one TF's FusedBatchNorm returns, so the fused kernel
  * is not used.
@@ -59,17 +60,22 @@ public final class BatchNormalization extends KerasLayer {
     }
     Operand<org.tensorflow.types.TInt32> axes = ops.constant(new int[] {0, 1, 2});
     Operand<TFloat32> mean = ops.math.mean(x, axes);
-    Operand<TFloat32> variance = ops.math.mean(ops.math.squaredDifference(x, mean), axes);
+    // Keras 3's moments (every backend): Var = E[x^2] - E[x]^2. Not mean((x - mean)^2): on near-constant channels
+    // the two differ in float32 enough to move step-1 gradients by 1e-3 (keras-training/tiny-A; 4e-6 with this one).
+    Operand<TFloat32> variance = ops.math.sub(ops.math.mean(ops.math.square(x), axes), ops.math.square(mean));
     context.addBatchNormUpdate(ops.withName("update_moving_mean").assign(movingMean, movingAverage(ops, movingMean, mean)));
     context.addBatchNormUpdate(
         ops.withName("update_moving_variance").assign(movingVariance, movingAverage(ops, movingVariance, variance)));
     return normalize(ops, x, mean, variance, gamma, beta);
   }
 
-  /** Keras 3 rule: {@code moving * momentum + statistic * (1 - momentum)}. */
+  /**
+   * Keras 3 rule: {@code moving * momentum + statistic * (1 - momentum)}, with {@code 1 - momentum} computed in
+   * float32 as Keras does ({@code 1f - 0.99f} = 0.0099999998, not {@code (float) (1.0 - 0.99f)} = 0.00999999046).
+   */
   static Operand<TFloat32> movingAverage(Ops ops, Operand<TFloat32> moving, Operand<TFloat32> statistic) {
     return ops.math.add(ops.math.mul(moving, ops.constant(MOMENTUM)),
-        ops.math.mul(ops.stopGradient(statistic), ops.constant((float) (1.0 - MOMENTUM))));
+        ops.math.mul(ops.stopGradient(statistic), ops.constant(1f - MOMENTUM)));
   }
 
   /** {@code (x - mean) / sqrt(variance + eps) * gamma + beta}, written as Keras's {@code x * inv + (beta - mean * inv)}. */

@@ -3,6 +3,7 @@ package dev.bss.train.cli;
 import dev.bss.interop.AtomicFiles;
 import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
+import dev.bss.interop.numpy.Npy;
 import dev.bss.model.Weight;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -26,12 +27,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code bss separate}: separates mixtures (PNG images or an .npy array) with a model in any format and writes,
- * per input, the two separated images as PNG plus one grid PNG (rows: mixture | decoded1 | decoded2).
+ * per input, the two separated images as PNG plus one grid PNG (rows: mixture | decoded1 | decoded2); with
+ * {@code --npy}, also {@code decoded1.npy} and {@code decoded2.npy} (float32 {@code [N, 32, 32, 1]}, input order).
+ * {@code --no-png} skips the images.
  */
 @Command(name = "separate", mixinStandardHelpOptions = true,
     description = {"Separates mixtures into an MNIST digit (decoded1) and a Fashion-MNIST item (decoded2).",
         "Inputs: grayscale PNGs of 32x32 (28x28 are zero-padded to 32x32) or --npy [N, 32, 32, 1] in [0, 1].",
-        "Writes <name>_decoded1.png, <name>_decoded2.png per input and grid.png into --out."})
+        "Writes <name>_decoded1.png, <name>_decoded2.png per input and grid.png into --out; with --npy also "
+            + "decoded1.npy and decoded2.npy (float32 [N, 32, 32, 1], input order). --no-png skips the images."})
 public final class SeparateCommand implements Callable<Integer> {
 
   /** Most inputs drawn in the grid. */
@@ -59,6 +63,9 @@ public final class SeparateCommand implements Callable<Integer> {
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder (created)")
   Path out;
+
+  @Option(names = "--no-png", description = "write no images (with --npy: only decoded1.npy and decoded2.npy)")
+  boolean noPng;
 
 
 
@@ -101,11 +108,19 @@ public final class SeparateCommand implements Callable<Integer> {
     Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".");
     List<Path> written = new ArrayList<>();
     try {
-      for (int i = 0; i < names.size(); i++) {
-        writePng(image(result.decoded1(), i, 1), tmp.resolve(names.get(i) + "_decoded1.png"));
-        writePng(image(result.decoded2(), i, 1), tmp.resolve(names.get(i) + "_decoded2.png"));
+      if (!noPng) {
+        for (int i = 0; i < names.size(); i++) {
+          writePng(image(result.decoded1(), i, 1), tmp.resolve(names.get(i) + "_decoded1.png"));
+          writePng(image(result.decoded2(), i, 1), tmp.resolve(names.get(i) + "_decoded2.png"));
+        }
+        writePng(grid(mixtures, result, Math.min(GRID_MAX, names.size())), tmp.resolve("grid.png"));
       }
-      writePng(grid(mixtures, result, Math.min(GRID_MAX, names.size())), tmp.resolve("grid.png"));
+      if (inputs.npy != null) {
+        // The outputs as arrays, in input order, for comparisons in Python without PNG rounding.
+        long[] shape = {names.size(), 32, 32, 1};
+        Npy.writeFloats(tmp.resolve("decoded1.npy"), new Weight(shape, result.decoded1()));
+        Npy.writeFloats(tmp.resolve("decoded2.npy"), new Weight(shape, result.decoded2()));
+      }
       Files.createDirectories(out);
       try (var files = Files.list(tmp)) {
         for (Path f : files.toList()) {
@@ -119,8 +134,12 @@ public final class SeparateCommand implements Callable<Integer> {
     }
     PrintWriter o = spec.commandLine().getOut();
     o.println("model: " + description);
-    o.println("separated " + names.size() + " mixture(s) into " + out + " (" + (2 * names.size())
-        + " images + grid.png" + (names.size() > GRID_MAX ? ", grid shows the first " + GRID_MAX : "") + ")");
+    String arrays = inputs.npy != null ? "decoded1.npy + decoded2.npy" : "";
+    String images = noPng ? "" : (2 * names.size()) + " images + grid.png"
+        + (names.size() > GRID_MAX ? ", grid shows the first " + GRID_MAX : "");
+    o.println("separated " + names.size() + " mixture(s) into " + out + " (" + images
+        + (!images.isEmpty() && !arrays.isEmpty() ? ", " : "") + (images.isEmpty() && arrays.isEmpty()
+        ? "nothing written: --no-png without --npy" : arrays) + ")");
     o.flush();
     return 0;
   }

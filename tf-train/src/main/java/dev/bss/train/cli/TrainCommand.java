@@ -3,7 +3,12 @@ package dev.bss.train.cli;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
+import dev.bss.train.loop.CallbackSettings;
 import dev.bss.train.loop.DatasetsPairData;
+import dev.bss.train.loop.FitSettings;
+import dev.bss.train.loop.InitWeights;
+import dev.bss.train.loop.PairData;
+import dev.bss.train.loop.PairsDataset;
 import dev.bss.train.loop.Devices;
 import dev.bss.train.loop.Progress;
 import dev.bss.train.loop.ResumeCheck;
@@ -58,10 +63,38 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--steps-per-epoch", description = "batches per epoch") Integer stepsPerEpoch;
   @Option(names = "--batch-size", description = "pairs per batch") Integer batchSize;
   @Option(names = "--lr", description = "initial learning rate (default 1e-3, Keras's)") Double lr;
-  @Option(names = "--patience", description = "EarlyStopping / ReduceLROnPlateau patience (default 5)")
+  @Option(names = "--patience", description = "shorthand for --early-stopping-patience and --reduce-lr-patience "
+      + "(default 5)")
   Integer patience;
   @Option(names = "--seed", description = "run seed: weights, data draws, dropout (default 1)")
   Long seed;
+
+  @Option(names = "--early-stopping-patience", description = "EarlyStopping patience (default: --patience, 5)")
+  Integer earlyStoppingPatience;
+  @Option(names = "--reduce-lr-patience", description = "ReduceLROnPlateau patience (default: --patience, 5)")
+  Integer reduceLrPatience;
+  @Option(names = "--reduce-lr-factor", description = "ReduceLROnPlateau factor (default 0.5)")
+  Double reduceLrFactor;
+  @Option(names = "--reduce-lr-min-delta", description = "ReduceLROnPlateau min_delta (default 1e-4)")
+  Double reduceLrMinDelta;
+  @Option(names = "--min-lr", description = "ReduceLROnPlateau min_lr (default 1e-6)") Double minLr;
+  @Option(names = "--dropout", paramLabel = "RATE",
+      description = "override the config's dropout rate (0 disables dropout)") Double dropout;
+
+  @Option(names = "--init", paramLabel = "PATH", description = "start from the weights of any model bss reads "
+      + "(.keras, .weights.h5 with --pos-embedding, .h5, SavedModel, checkpoint or run folder, .npz by Keras path); "
+      + "config from the file unless --config; the optimizer starts fresh")
+  Path init;
+  @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
+      description = "position embedding for an --init .weights.h5 written by Keras (Keras does not store it)")
+  Path posEmbedding;
+  @Option(names = "--pairs", paramLabel = "FILE.npz", description = "train on these pairs instead of generated "
+      + "mixtures: inputs, decoded1, decoded2 as float32 [N, 32, 32, 1] (uint8 0-255 scaled); one pass per epoch, "
+      + "steps per epoch derived")
+  Path pairs;
+  @Option(names = "--shuffle", negatable = true,
+      description = "with --pairs: shuffle the pairs each epoch (seeded; default, as Keras), or --no-shuffle: file order")
+  Boolean shuffle;
 
   @Option(names = "--device", description = "cpu, gpu or auto (default; GPU when TensorFlow sees one)")
   String device;
@@ -103,33 +136,84 @@ public final class TrainCommand implements Callable<Integer> {
     ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(outDir.resolve("checkpoints"))
         : ResumeCheck.Defaults.NONE;
     Preset p = presetNamed(preset != null ? preset : recorded.string("preset", QUICK.name()), preset != null);
-    ModelConfig model = config != null ? ConfigOption.resolve(config)
-        : recorded.config() != null ? recorded.config() : ConfigOption.resolve(p.config());
+    InitWeights initWeights = null;
+    ModelConfig model;
+    if (init != null) {
+      initWeights = InitWeights.load(init, config == null ? null : ConfigOption.resolve(config), posEmbedding);
+      model = initWeights.config();
+    } else {
+      if (posEmbedding != null) {
+        throw new Cli.UserException("--pos-embedding: only used with --init (a Keras-written .weights.h5)");
+      }
+      model = config != null ? ConfigOption.resolve(config)
+          : recorded.config() != null ? recorded.config() : ConfigOption.resolve(p.config());
+    }
+    if (dropout != null) {
+      if (!(dropout >= 0 && dropout < 1)) {
+        throw new Cli.UserException("--dropout: expected a rate in [0, 1), found " + dropout);
+      }
+      model = model.withDropout(dropout);
+      initWeights = initWeights == null ? null : initWeights.withConfig(model);
+    }
     if (evalSamples != null) {
       TrainOptions.range("--eval-samples", evalSamples, 1, TrainOptions.MAX_PAIRS);
     }
+    int batch = batchSize != null ? batchSize : recorded.integer("batch_size", p.batchSize());
+    TrainOptions.range("--batch-size", batch, 1, TrainOptions.MAX_BATCH_SIZE);
+    String dataOption = data != null ? data.toString() : recorded.string("data_option", null);
+    Path pairsFile = pairs != null ? pairs : Optional.ofNullable(recorded.string("pairs_file", null))
+        .map(Path::of).orElse(null);
+    boolean shuffled = shuffle != null ? shuffle : Boolean.parseBoolean(recorded.string("shuffle", "true"));
+    PairData trainingData;
+    int steps;
+    if (pairsFile != null) {
+      if (stepsPerEpoch != null) {
+        throw new Cli.UserException("--steps-per-epoch: not used with --pairs (each epoch is one pass over the file,"
+            + " ceil(N / --batch-size) steps)");
+      }
+      // Test pairs (validation, samples.png, evaluation) still come from the test sets, loaded only if needed.
+      PairsDataset pairsData = PairsDataset.load(pairsFile, batch, shuffled, () -> new DatasetsPairData(
+          loadData(dataOption == null ? null : Path.of(dataOption), false)));
+      trainingData = pairsData;
+      steps = pairsData.stepsPerEpoch();
+    } else {
+      if (shuffle != null && !shuffle) {
+        throw new Cli.UserException("--no-shuffle: only used with --pairs (generated mixtures are drawn at random)");
+      }
+      steps = stepsPerEpoch != null ? stepsPerEpoch : recorded.integer("steps_per_epoch", p.stepsPerEpoch());
+      trainingData = new DatasetsPairData(loadData(dataOption == null ? null : Path.of(dataOption), p.fullData()));
+    }
+    int basePatience = patience != null ? patience : recorded.integer("patience", p.patience());
+    TrainOptions.range("--patience", basePatience, 0, TrainOptions.MAX_EPOCHS);
+    CallbackSettings callbacks = new CallbackSettings(
+        earlyStoppingPatience != null ? earlyStoppingPatience
+            : recorded.integer("early_stopping_patience", basePatience),
+        reduceLrPatience != null ? reduceLrPatience : recorded.integer("reduce_lr_patience", basePatience),
+        reduceLrFactor != null ? reduceLrFactor : recorded.number("reduce_lr_factor", 0.5),
+        reduceLrMinDelta != null ? reduceLrMinDelta : recorded.number("reduce_lr_min_delta", 1e-4),
+        minLr != null ? minLr : recorded.number("min_lr", 1e-6));
+    FitSettings fit = new FitSettings(callbacks, initWeights,
+        trainingData instanceof PairsDataset set ? set : null, dropout);
     TrainOptions options = new TrainOptions(model, p.name(),
         epochs != null ? epochs : recorded.integer("epochs", p.epochs()),
-        stepsPerEpoch != null ? stepsPerEpoch : recorded.integer("steps_per_epoch", p.stepsPerEpoch()),
-        batchSize != null ? batchSize : recorded.integer("batch_size", p.batchSize()),
+        steps,
+        batch,
         lr != null ? lr : recorded.number("learning_rate", 1e-3),
         seed != null ? seed : Long.parseLong(recorded.string("seed", "1")),
-        patience != null ? patience : recorded.integer("patience", p.patience()),
+        basePatience,
         outDir, resume, validateSamples(p, recorded),
         samples != null ? samples : recorded.integer("samples", 8),
         evalDraws != null ? evalDraws : recorded.integer("eval_draws", p.evalDraws()),
-        evalSamples != null ? evalSamples : recorded.integer("eval_samples", p.evalSamples()));
+        evalSamples != null ? evalSamples : recorded.integer("eval_samples", p.evalSamples()),
+        fit);
     int threadCount = Devices.threadCount(threads != null ? threads : recorded.optionalInteger("threads"));
     Devices.Choice choice = Devices.choose(device != null ? device : recorded.string("device", "auto"), threadCount);
-    String dataOption = data != null ? data.toString() : recorded.string("data_option", null);
-    DatasetsPairData pairs = new DatasetsPairData(loadData(dataOption == null ? null : Path.of(dataOption),
-        p.fullData()));
     List<String> commandLine = new ArrayList<>(List.of("bss"));
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
-    Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, pairs, dataOption,
+    Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, trainingData, dataOption,
         choice.requested(), threadCount));
-    TrainingRun.Outcome outcome = TrainingRun.execute(options, pairs, choice, threadCount, settings, commandLine,
-        System.out, Progress.stdoutIsTerminal());
+    TrainingRun.Outcome outcome = TrainingRun.execute(options, trainingData, choice, threadCount, settings,
+        commandLine, System.out, Progress.stdoutIsTerminal());
     return outcome.training().status() == Trainer.Status.NON_FINITE_LOSS ? 1 : 0;
   }
 

@@ -35,11 +35,37 @@ public final class HistoryCsv {
       sb.append(epoch);
       for (String k : keys) {
         Double v = history.get(epoch).get(k);
-        sb.append(',').append(v == null ? "" : String.format(Locale.ROOT, "%s", v));
+        sb.append(',').append(v == null ? "" : pythonRepr(v));
       }
       sb.append('\n');
     }
     AtomicFiles.writeString(file, sb.toString());
+  }
+
+  /**
+   * A double as Python's {@code repr} (what {@code CSVLogger}'s csv writer prints): plain decimals from 1e-4 to
+   * below 1e16, else {@code 1.5625e-05} style exponents; {@code nan}, {@code inf}.
+   */
+  public static String pythonRepr(double v) {
+    if (Double.isNaN(v)) {
+      return "nan";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "inf" : "-inf";
+    }
+    if (v == 0) {
+      return (1 / v < 0) ? "-0.0" : "0.0";
+    }
+    java.math.BigDecimal d = new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros();
+    int exponent = d.precision() - d.scale() - 1;
+    if (exponent < -4 || exponent >= 16) {
+      String digits = d.unscaledValue().abs().toString();
+      String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+      return (v < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+")
+          + String.format(Locale.ROOT, "%02d", Math.abs(exponent));
+    }
+    String plain = d.toPlainString();
+    return plain.contains(".") ? plain : plain + ".0";
   }
 
   /** Reads a file written by {@link #write}; empty cells are left out of their row's map. */

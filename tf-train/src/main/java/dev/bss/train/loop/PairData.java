@@ -12,6 +12,14 @@ public interface PairData {
   /** A stream of test pairs; the same seed gives the same pairs. */
   BatchStream test(long seed);
 
+  /**
+   * Pairs in training step {@code step} (0-based) of an epoch of batches of {@code batchSize}: the batch size,
+   * except for the last, smaller batch of a finite training set ({@link PairsDataset}).
+   */
+  default int samplesInStep(int step, int batchSize) {
+    return batchSize;
+  }
+
   /** One line naming the data source (directory, embedded subset, sizes). */
   String description();
 

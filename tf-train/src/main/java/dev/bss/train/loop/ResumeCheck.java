@@ -77,10 +77,25 @@ public final class ResumeCheck {
       // Validation changes no weight, but history.csv must keep one set of columns.
       new Row("validate", "--validate", Rule.SAME, c -> c.options().validateSamples()),
       new Row("data", "--data", Rule.SAME, c -> fingerprint(c.data())),
+      new Row("early_stopping_patience", "--early-stopping-patience", Rule.SAME,
+          c -> c.options().fit().callbacks().earlyStoppingPatience()),
+      new Row("reduce_lr_patience", "--reduce-lr-patience", Rule.SAME,
+          c -> c.options().fit().callbacks().reduceLrPatience()),
+      new Row("reduce_lr_factor", "--reduce-lr-factor", Rule.SAME, c -> c.options().fit().callbacks().reduceLrFactor()),
+      new Row("reduce_lr_min_delta", "--reduce-lr-min-delta", Rule.SAME,
+          c -> c.options().fit().callbacks().reduceLrMinDelta()),
+      new Row("min_lr", "--min-lr", Rule.SAME, c -> c.options().fit().callbacks().minLr()),
+      // The weights a fresh run started from; a resume loads its checkpoint instead, so only a different file is refused.
+      new Row("init", "--init", Rule.SAME, c -> c.options().fit().init() == null ? null
+          : c.options().fit().init().sha256()),
+      new Row("shuffle", "--shuffle", Rule.SAME, c -> c.options().fit().pairs() == null ? null
+          : c.options().fit().pairs().toMap().get("shuffle")),
       new Row("epochs", "--epochs", Rule.NOT_BELOW_DONE, c -> c.options().epochs()),
       new Row("threads", "--threads", Rule.NOTED, Context::threads),
       new Row("device", "--device", Rule.NOTED, Context::device),
       new Row("data_option", "--data", Rule.FREE, Context::dataOption),
+      new Row("pairs_file", "--pairs", Rule.FREE, c -> c.options().fit().pairs() == null ? null
+          : c.options().fit().pairs().toMap().get("path")),
       new Row("data_description", "--data", Rule.FREE, c -> c.data().description()),
       new Row("preset", "--preset", Rule.FREE, c -> c.options().preset()),
       new Row("samples", "--samples", Rule.FREE, c -> c.options().sampleCount()),
@@ -257,6 +272,10 @@ public final class ResumeCheck {
    * files is the same data), or the description of a source that is not a {@link Datasets}.
    */
   static String fingerprint(PairData data) {
+    if (data instanceof PairsDataset file) {
+      // The file's content, not where it is: a moved copy is the same training set.
+      return "pairs sha256 " + file.toMap().get("sha256") + ", " + file.toMap().get("pairs") + " pairs";
+    }
     if (!(data instanceof DatasetsPairData pairs)) {
       return data.description();
     }

@@ -20,6 +20,7 @@ import java.nio.file.Path;
  * @param sampleCount columns of the sample grid
  * @param evalDraws evaluation draws at the end (the seed: 10); 0 = none
  * @param evalSamples pairs per evaluation draw (the seed: 5,000)
+ * @param fit callbacks' knobs, initial weights, pairs file, dropout override ({@link FitSettings})
  */
 public record TrainOptions(
     ModelConfig config,
@@ -35,7 +36,16 @@ public record TrainOptions(
     int validateSamples,
     int sampleCount,
     int evalDraws,
-    int evalSamples) {
+    int evalSamples,
+    FitSettings fit) {
+
+  /** Options with the seed's callbacks at {@code patience}, seeded initial weights and generated mixtures. */
+  public TrainOptions(ModelConfig config, String preset, int epochs, int stepsPerEpoch, int batchSize,
+      double learningRate, long seed, int patience, Path out, boolean resume, int validateSamples, int sampleCount,
+      int evalDraws, int evalSamples) {
+    this(config, preset, epochs, stepsPerEpoch, batchSize, learningRate, seed, patience, out, resume,
+        validateSamples, sampleCount, evalDraws, evalSamples, FitSettings.defaults(patience));
+  }
 
   /** Largest --epochs. */
   public static final int MAX_EPOCHS = 100_000;
@@ -51,6 +61,9 @@ public record TrainOptions(
   public static final int MAX_SAMPLE_COLUMNS = 256;
 
   public TrainOptions {
+    if (fit == null) {
+      fit = FitSettings.defaults(patience);
+    }
     range("--epochs", epochs, 1, MAX_EPOCHS);
     range("--steps-per-epoch", stepsPerEpoch, 1, MAX_STEPS);
     range("--batch-size", batchSize, 1, MAX_BATCH_SIZE);

@@ -47,6 +47,27 @@ public final class Trainer {
   public record Result(Status status, int epochsDone, int bestEpoch, List<Map<String, Double>> history,
       double samplesPerSecond, String message) {}
 
+  /** Sees every training step right after it ran (tests hold the loop to Keras's per-step values with it). */
+  @FunctionalInterface
+  public interface StepObserver {
+    /**
+     * @param epoch 0-based epoch
+     * @param step 0-based step within the epoch
+     * @param globalStep optimizer iterations after this step
+     * @param batch the pairs of this step
+     * @param loss the step's losses (weights before its update)
+     */
+    void afterStep(int epoch, int step, long globalStep, Batch batch, TrainingGraph.StepLoss loss);
+  }
+
+  private StepObserver stepObserver;
+
+  /** Calls {@code observer} after every step of {@link #run()}; returns this. */
+  public Trainer observeSteps(StepObserver observer) {
+    this.stepObserver = observer;
+    return this;
+  }
+
   public Trainer(TrainOptions options, PairData data, TrainingGraph graph, PrintStream out, Progress progress) {
     this.options = options;
     this.data = data;
@@ -88,8 +109,10 @@ public final class Trainer {
    * history.csv and loss.png each epoch; at the end the best weights are in the session.
    */
   public Result run() {
-    EarlyStopping earlyStopping = new EarlyStopping(options.patience(), 0);
-    ReduceLrOnPlateau reduceLr = new ReduceLrOnPlateau(0.5, options.patience(), 1e-6, 1e-4, 0);
+    CallbackSettings cb = options.fit().callbacks();
+    EarlyStopping earlyStopping = new EarlyStopping(cb.earlyStoppingPatience(), 0);
+    ReduceLrOnPlateau reduceLr = new ReduceLrOnPlateau(cb.reduceLrFactor(), cb.reduceLrPatience(), cb.minLr(),
+        cb.reduceLrMinDelta(), 0);
     BestWeightsKeeper keeper = new BestWeightsKeeper();
     List<Map<String, Double>> history = new ArrayList<>();
     float lr = (float) options.learningRate();
@@ -135,7 +158,9 @@ public final class Trainer {
       out.printf(Locale.ROOT, "resuming from %s (epoch %d done, step %d, lr %s)%n", lastCheckpoint, startEpoch,
           globalStep, lr);
     } else {
-      graph.initialize(graph.model().variables().initialValues(options.seed()));
+      // --init: the given weights, Adam fresh (iterations 0, zero slots), as model.compile then fit in Keras.
+      InitWeights init = options.fit().init();
+      graph.initialize(init != null ? init.weights() : graph.model().variables().initialValues(options.seed()));
     }
 
     Batch batch = Batch.allocate(options.batchSize());
@@ -158,10 +183,14 @@ public final class Trainer {
       float count = 0;
       long started = System.nanoTime();
       long trainingNanos = 0;
+      long samples = 0;
       for (int step = 0; step < options.stepsPerEpoch(); step++) {
-        stream.fill(batch);
+        // A finite pairs file ends an epoch with a smaller batch, as Keras's fit does.
+        int n = data.samplesInStep(step, options.batchSize());
+        Batch current = n == batch.size() ? batch : new Batch(n, batch.mixture(), batch.mnist(), batch.fashion());
+        stream.fill(current);
         long t0 = System.nanoTime();
-        TrainingGraph.StepLoss loss = graph.step(batch, lr, new long[] {options.seed(), globalStep});
+        TrainingGraph.StepLoss loss = graph.step(current, lr, new long[] {options.seed(), globalStep});
         trainingNanos += System.nanoTime() - t0;
         if (!loss.finite()) {
           status = Status.NON_FINITE_LOSS;
@@ -172,17 +201,22 @@ public final class Trainer {
           break;
         }
         globalStep++;
-        total += loss.loss() * options.batchSize();
-        total1 += loss.decoded1Loss() * options.batchSize();
-        total2 += loss.decoded2Loss() * options.batchSize();
-        count += options.batchSize();
-        samplesPerSecond = (step + 1.0) * options.batchSize() / ((System.nanoTime() - started) / 1e9);
+        if (stepObserver != null) {
+          stepObserver.afterStep(epoch, step, globalStep, current, loss);
+        }
+        // Keras's loss trackers: Mean metrics with sample_weight = the batch's size.
+        total += loss.loss() * n;
+        total1 += loss.decoded1Loss() * n;
+        total2 += loss.decoded2Loss() * n;
+        count += n;
+        samples += n;
+        samplesPerSecond = samples / ((System.nanoTime() - started) / 1e9);
         progress.step(step + 1, total / count, lr, samplesPerSecond);
       }
       if (status == Status.NON_FINITE_LOSS) {
         break;
       }
-      samplesPerSecond = options.stepsPerEpoch() * (double) options.batchSize() / (trainingNanos / 1e9);
+      samplesPerSecond = samples / (trainingNanos / 1e9);
       Map<String, Double> logs = new LinkedHashMap<>();
       logs.put("loss", (double) (total / count));
       logs.put("decoded1_loss", (double) (total1 / count));
@@ -224,7 +258,7 @@ public final class Trainer {
       }
       if (stopped) {
         summary.append(String.format(Locale.ROOT, "%n  EarlyStopping: no improvement for %d epochs; stopping",
-            options.patience()));
+            cb.earlyStoppingPatience()));
       }
       lr = nextLr;
 
@@ -243,6 +277,7 @@ public final class Trainer {
       callbacks.put("best_weights", keeper.state());
       state.put("callbacks", callbacks);
       state.put("best_checkpoint", keeper.bestEpoch() >= 0 ? Checkpoint.BEST : null);
+      state.put("fit", options.fit().toMap());
       List<Map<String, String>> savedHistory = new ArrayList<>();
       for (Map<String, Double> h : history) {
         Map<String, String> row = new LinkedHashMap<>();

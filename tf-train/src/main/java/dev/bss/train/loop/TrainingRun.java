@@ -91,6 +91,10 @@ public final class TrainingRun {
         options.config().equals(dev.bss.model.ModelConfig.seed()) ? "seed config"
             : options.config().equals(dev.bss.model.ModelConfig.tiny()) ? "tiny config" : "custom config",
         options.preset(), options.epochs(), options.stepsPerEpoch(), options.batchSize(), lrText, options.seed());
+    if (options.fit().init() != null) {
+      out.println("init: " + options.fit().init().format().cliName() + " " + options.fit().init().source()
+          + " (optimizer fresh: iterations 0, zero slots)");
+    }
     Map<String, Object> run = runJson(options, data, device, threads, commandLine);
     writeRunJson(outDir, run);
 
@@ -184,11 +188,13 @@ public final class TrainingRun {
     training.put("learning_rate", options.learningRate());
     training.put("optimizer", "Adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7), Keras 3 semantics");
     training.put("loss", "mse(decoded1) + mse(decoded2)");
-    training.put("callbacks", List.of("EarlyStopping(monitor=loss, patience=" + options.patience() + ")",
-        "ReduceLROnPlateau(monitor=loss, factor=0.5, patience=" + options.patience()
-            + ", min_lr=1e-6, min_delta=1e-4)", "best weights (lowest loss) restored at the end"));
+    training.put("callbacks", options.fit().callbacks().describe());
+    training.put("settings", options.fit().toMap());
     training.put("validation_samples", options.validateSamples());
     run.put("training", training);
+    // What the run started from: --init's path, format and SHA-256 (null: seeded initialisers).
+    run.put("init", options.fit().init() == null ? null : options.fit().init().toMap());
+    run.put("pairs", options.fit().pairs() == null ? null : options.fit().pairs().toMap());
     run.put("seed", options.seed());
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("bss", versions.getProperty("bss.version", "unknown"));

@@ -1,6 +1,7 @@
 package dev.bss.train.cli;
 
 import static dev.bss.train.cli.BssRun.bss;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -128,9 +129,28 @@ class InteropCommandsTest {
         "--out", out.toString());
     assertEquals(0, r.exit(), r.err());
     try (Stream<Path> files = Files.list(out)) {
-      assertEquals(7, files.count());
+      assertEquals(9, files.count());
     }
     assertTrue(Files.isRegularFile(out.resolve("three_0002_decoded2.png")));
+    // The outputs as arrays too, in input order: the Keras outputs of the first three fixture inputs.
+    Weight d1 = Npy.readFloats(out.resolve("decoded1.npy"));
+    Weight d2 = Npy.readFloats(out.resolve("decoded2.npy"));
+    assertArrayEquals(new long[] {3, 32, 32, 1}, d1.shape());
+    float[] e1 = Npy.readFloats(tiny.resolve("expected_decoded1.npy")).data();
+    float[] e2 = Npy.readFloats(tiny.resolve("expected_decoded2.npy")).data();
+    for (int k = 0; k < 3 * 1024; k++) {
+      assertEquals(e1[k], d1.data()[k], 1e-4, "decoded1[" + k + "]");
+      assertEquals(e2[k], d2.data()[k], 1e-4, "decoded2[" + k + "]");
+    }
+    // --no-png: the arrays only.
+    Path arraysOnly = tmp.resolve("arrays-only");
+    assertEquals(0, bss("separate", "--model", tiny.resolve("reference.keras").toString(), "--npy",
+        three.toString(), "--no-png", "--out", arraysOnly.toString()).exit());
+    try (Stream<Path> files = Files.list(arraysOnly)) {
+      assertEquals(List.of("decoded1.npy", "decoded2.npy"), files.map(f -> f.getFileName().toString()).sorted()
+          .toList());
+    }
+    assertEquals(d1, Npy.readFloats(arraysOnly.resolve("decoded1.npy")));
     // A PNG input (written from the first mixture) gives the same decoded1 as the npy row.
     java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
     for (int k = 0; k < 1024; k++) {

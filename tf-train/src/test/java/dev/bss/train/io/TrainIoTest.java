@@ -19,6 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
 /** Checkpoint directories, history.csv and the PNG figures. */
 class TrainIoTest {
 
+  @Test
+  void historyNumbersAreWrittenAsPythonsCsvWriterWritesThem() {
+    // Python's repr of the same doubles (CSVLogger writes str(float)).
+    assertEquals("0.0010000000474974513", HistoryCsv.pythonRepr((double) 1e-3f));
+    assertEquals("1.5625000742147677e-05", HistoryCsv.pythonRepr((double) 1.5625e-5f));
+    assertEquals("0.0001", HistoryCsv.pythonRepr(1e-4));
+    assertEquals("3.0", HistoryCsv.pythonRepr(3));
+    assertEquals("1e+16", HistoryCsv.pythonRepr(1e16));
+    assertEquals("-2.5e-07", HistoryCsv.pythonRepr(-2.5e-7));
+    assertEquals("0.4137534201145172", HistoryCsv.pythonRepr(0.4137534201145172));
+    assertEquals("nan", HistoryCsv.pythonRepr(Double.NaN));
+  }
+
   private static WeightSet weights(float value) {
     return new WeightSet().put("conv2d/kernel", new Weight(new long[] {1, 2}, new float[] {value, -value}))
         .put(WeightSet.POSITION_EMBEDDING, new Weight(new long[] {1, 1, 2}, new float[] {0.5f, Float.MIN_VALUE}));

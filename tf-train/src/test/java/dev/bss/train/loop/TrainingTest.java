@@ -241,6 +241,40 @@ class TrainingTest {
   }
 
   @Test
+  void shuffledPairsFileResumesBitIdenticalWithASmallerLastBatch(@TempDir Path tmp) {
+    // 40 pairs in batches of 16: steps of 16, 16 and 8, in a new seeded order each epoch.
+    Batch pairs = Batch.allocate(40);
+    data.training(5).fill(pairs);
+    Map<String, dev.bss.interop.numpy.NpyArray> arrays = new java.util.LinkedHashMap<>();
+    float[][] values = {pairs.mixture(), pairs.mnist(), pairs.fashion()};
+    String[] keys = {"inputs", "decoded1", "decoded2"};
+    for (int k = 0; k < 3; k++) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values[k].length * 4)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      b.asFloatBuffer().put(values[k]);
+      arrays.put(keys[k], new dev.bss.interop.numpy.NpyArray(keys[k], "<f4", new long[] {40, 32, 32, 1}, b.array()));
+    }
+    Path file = tmp.resolve("pairs.npz");
+    dev.bss.interop.numpy.Npz.write(file, arrays);
+    PairsDataset set = PairsDataset.load(file, 16, true, () -> data);
+    java.util.function.BiFunction<Path, Integer, TrainOptions> opts = (out, epochs) -> new TrainOptions(
+        ModelConfig.tiny(), "test", epochs, set.stepsPerEpoch(), 16, 1e-3, 7, 5, out, epochs == 2
+        && out.endsWith("killed"), 0, 0, 0, 0, new FitSettings(CallbackSettings.seed(5), null, set, null));
+    Trainer.Result full = train(opts.apply(tmp.resolve("straight"), 2), set);
+    WeightSet fullWeights = graph.model().variables().read(graph.session());
+    assertEquals(6, graph.optimizer().iterations(graph.session()));
+    train(opts.apply(tmp.resolve("killed"), 1), set);
+    graph.initialize(graph.model().variables().initialValues(99));
+    Trainer.Result resumed = train(opts.apply(tmp.resolve("killed"), 2), set);
+    assertEquals(full.history(), resumed.history());
+    for (String path : fullWeights.paths()) {
+      assertEquals(fullWeights.get(path), graph.model().variables().read(graph.session()).get(path), path);
+    }
+    Map<String, Object> state = Checkpoint.readState(tmp.resolve("killed/checkpoints/epoch-0002"));
+    assertTrue(String.valueOf(state.get("fit")).contains("shuffle=true"), String.valueOf(state));
+  }
+
+  @Test
   void resumeWithoutCheckpointIsRefused(@TempDir Path tmp) {
     var e = assertThrows(IllegalArgumentException.class, () -> train(options(tmp, 1, 1, true), data));
     assertTrue(e.getMessage().contains("no complete checkpoint under"), e.getMessage());
