@@ -53,9 +53,6 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "intra-op threads (default: available processors)") Integer threads;
   @Mixin ModelFileOptions modelOptions;
 
-  /** Set by tests: released once the server is up, so they can stop it (null in the CLI). */
-  static volatile java.util.function.Consumer<ServeServer> started;
-
   @Override
   public Integer call() throws InterruptedException {
     if (!Files.exists(model)) {
@@ -105,6 +102,8 @@ public final class ServeCommand implements Callable<Integer> {
     Thread hook = new Thread(() -> {
       server.close();
       served.close();
+      out.println("bss serve: stopped (requests in flight finished)");
+      out.flush();
       stopped.countDown();
     }, "bss-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -114,9 +113,6 @@ public final class ServeCommand implements Callable<Integer> {
         + "v1/separate" : "") + ", " + base + "metrics; max batch " + maxBatch + ", batch timeout " + batchTimeoutMs
         + " ms; SIGTERM or Ctrl-C stops");
     out.flush();
-    if (started != null) {
-      started.accept(server);
-    }
     server.join();
     // Stopped by the hook (SIGTERM) or by a test: wait for the model to be closed, then leave.
     boolean hookPending;
