@@ -84,8 +84,8 @@ public final class SavedModelOpCheck {
       "StringJoin", "StaticRegexFullMatch", "ShardedFilename");
 
   /** The loader's own restore: allowed only under the saver's restore op, which the loader runs itself. */
-  public static final Set<String> RESTORE_OPS = Set.of("RestoreV2", "Restore", "RestoreSlice", "MergeV2Checkpoints",
-      "SaveV2", "ShardedFilename", "StringJoin", "StaticRegexFullMatch", "ShardedFilespec");
+  public static final Set<String> RESTORE_OPS = Set.of("RestoreV2", "Restore", "RestoreSlice", "ShardedFilename",
+      "ShardedFilespec");
 
   /** An op outside the allow-list, found where the loader or a signature would run it. */
   public static final class UntrustedOpException extends IllegalArgumentException {
