@@ -1,8 +1,8 @@
 package dev.bss.train.serve;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.stream.MalformedJsonException;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
@@ -48,20 +48,78 @@ public final class PredictJson {
   private static final Pattern NON_FINITE = Pattern.compile("(?<![\\w\"])-?(NaN|Infinity)(?![\\w\"])");
   private static final int SHOWN = 200;
 
-  /** Parses and validates a predict request body against the model's signatures. */
+  /** Values of one input, accumulated over the instances, with the shape of one instance. */
+  private static final class Accumulated {
+    final StreamingTensors.FloatBuffer values = new StreamingTensors.FloatBuffer();
+    long[] shape;
+    int count;
+  }
+
+  /** What the body holds, before the signature is known. */
+  private static final class Body {
+    String signature;
+    boolean hasSignature;
+    Format format;
+    /** Row format: instance count, whether instances are objects, the first instance's keys. */
+    int instances;
+    boolean objects;
+    List<String> firstKeys = new ArrayList<>();
+    /** Inputs by key; the key null stands for an unnamed input (a plain list or value). */
+    final Map<String, Accumulated> inputs = new LinkedHashMap<>();
+  }
+
+  /**
+   * Parses and validates a predict request body against the model's signatures, streaming the tensors into float
+   * arrays (no JSON tree is built).
+   */
   public static Request parse(String body, ServedModel model) {
-    JsonObject doc = parseObject(body);
-    String signature = model.defaultSignature();
-    JsonElement sig = doc.get("signature_name");
-    if (sig != null) {
-      if (!sig.isJsonPrimitive() || !sig.getAsJsonPrimitive().isString()) {
-        throw ServeError.badRequest("JSON Value: " + shown(doc) + " not formatted correctly. 'signature_name' key "
-            + "must be a string value.");
-      }
-      if (!sig.getAsString().isEmpty()) {
-        signature = sig.getAsString();
-      }
+    if (body.isEmpty()) {
+      throw ServeError.badRequest("JSON Parse error: The document is empty");
     }
+    Body b = new Body();
+    try {
+      JsonReader reader = new JsonReader(new StringReader(body));
+      reader.setStrictness(Strictness.STRICT);
+      if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+        JsonElement e = JsonParser.parseReader(reader);
+        throw ServeError.badRequest("JSON Value: " + shown(e) + " Is not object");
+      }
+      reader.beginObject();
+      while (reader.hasNext()) {
+        String key = reader.nextName();
+        switch (key) {
+          case "signature_name" -> {
+            if (reader.peek() != JsonToken.STRING) {
+              throw ServeError.badRequest("JSON Value: " + shown(body) + " not formatted correctly. "
+                  + "'signature_name' key must be a string value.");
+            }
+            b.signature = reader.nextString();
+            b.hasSignature = true;
+          }
+          case "instances", "inputs" -> {
+            if (b.format != null) {
+              throw ServeError.badRequest("JSON Value: " + shown(body) + " Not formatted correctly expecting only "
+                  + "one of 'inputs' or 'instances' keys to exist ");
+            }
+            if (key.equals("instances")) {
+              b.format = Format.ROW;
+              readInstances(reader, b, body);
+            } else {
+              b.format = Format.COLUMNAR;
+              readInputs(reader, b);
+            }
+          }
+          default -> reader.skipValue();
+        }
+      }
+      reader.endObject();
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new MalformedJsonException("The document root must not be followed by other values");
+      }
+    } catch (IOException | IllegalStateException | NumberFormatException | JsonParseException e) {
+      throw parseError(body, e);
+    }
+    String signature = b.hasSignature && !b.signature.isEmpty() ? b.signature : model.defaultSignature();
     ServedModel.SignatureSpec spec = model.signatures().get(signature);
     if (spec == null) {
       throw ServeError.badRequest("Serving signature name: \"" + signature + "\" not found in signature def");
@@ -69,237 +127,189 @@ public final class PredictJson {
     if (spec.inputs().isEmpty()) {
       throw ServeError.badRequest("Failed to get input map for signature: " + signature);
     }
-    JsonElement instances = doc.get("instances");
-    JsonElement inputs = doc.get("inputs");
-    Map<String, FloatTensor> tensors;
-    Format format;
-    if (instances != null && inputs != null) {
-      throw ServeError.badRequest("JSON Value: " + shown(doc) + " Not formatted correctly expecting only one of "
-          + "'inputs' or 'instances' keys to exist ");
-    } else if (instances != null) {
-      if (!instances.isJsonArray()) {
-        throw ServeError.badRequest("JSON Value: " + shown(doc) + " Excepting 'instances' to be an list/array");
-      }
-      if (instances.getAsJsonArray().isEmpty()) {
-        throw ServeError.badRequest("JSON Value: " + shown(doc) + " No values in 'instances' array");
-      }
-      tensors = fromInstances(instances.getAsJsonArray(), spec);
-      format = Format.ROW;
-    } else if (inputs != null) {
-      tensors = fromInputs(inputs, spec);
-      format = Format.COLUMNAR;
-    } else {
+    if (b.format == null) {
       throw ServeError.badRequest("Missing 'inputs' or 'instances' key");
     }
+    if (b.format == Format.ROW && b.instances == 0) {
+      throw ServeError.badRequest("JSON Value: " + shown(body) + " No values in 'instances' array");
+    }
+    Map<String, FloatTensor> tensors = b.format == Format.ROW ? rowTensors(b, spec) : columnarTensors(b, spec);
     check(tensors, spec);
-    return new Request(signature, tensors, format);
+    return new Request(signature, tensors, b.format);
   }
 
-  /** Parses a JSON object strictly, with TF Serving's messages for an empty body or a parse error. */
-  static JsonObject parseObject(String body) {
-    if (body.isEmpty()) {
-      throw ServeError.badRequest("JSON Parse error: The document is empty");
+  private static ServeError parseError(String body, Exception e) {
+    if (NON_FINITE.matcher(body).find()) {
+      return ServeError.badRequest("JSON Parse error: NaN and Infinity are not accepted (bss serve takes finite "
+          + "numbers only)");
     }
-    JsonElement doc;
-    try {
-      JsonReader reader = new JsonReader(new StringReader(body));
-      reader.setStrictness(Strictness.STRICT);
-      doc = JsonParser.parseReader(reader);
-      if (reader.peek() != JsonToken.END_DOCUMENT) {
-        throw new JsonParseException("The document root must not be followed by other values at " + reader);
+    String m = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage()
+        : String.valueOf(e.getMessage());
+    // Gson names its own setting and a troubleshooting page in its messages; the client needs where the error is.
+    m = m.replaceAll("\\s*Use JsonReader.setStrictness\\(Strictness.LENIENT\\) to accept malformed JSON", "")
+        .replaceAll("\\s*See https?://\\S+", "");
+    if (e instanceof java.io.EOFException) {
+      m = "The document ended early (" + m + ")";
+    }
+    return ServeError.badRequest("JSON Parse error: " + m.lines().findFirst().orElse(m));
+  }
+
+  private static void readInstances(JsonReader reader, Body b, String body) throws IOException {
+    if (reader.peek() != JsonToken.BEGIN_ARRAY) {
+      throw ServeError.badRequest("JSON Value: " + shown(body) + " Excepting 'instances' to be an list/array");
+    }
+    reader.beginArray();
+    int i = 0;
+    while (reader.hasNext()) {
+      boolean object = reader.peek() == JsonToken.BEGIN_OBJECT;
+      if (i == 0) {
+        b.objects = object;
+      } else if (b.objects && !object) {
+        throw ServeError.badRequest("Expecting object but got list at item " + i + " of input list");
+      } else if (!b.objects && object) {
+        throw ServeError.badRequest("Expecting value/list but got object at item " + i + " of input list");
       }
-    } catch (JsonParseException | IOException | IllegalStateException e) {
-      if (NON_FINITE.matcher(body).find()) {
-        throw ServeError.badRequest("JSON Parse error: NaN and Infinity are not accepted (bss serve takes finite "
-            + "numbers only)");
-      }
-      String m = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage()
-          : String.valueOf(e.getMessage());
-      // Gson names its own setting in the message; the client only needs where the error is.
-      m = m.replaceAll("\\s*Use JsonReader.setStrictness\\(Strictness.LENIENT\\) to accept malformed JSON", "")
-          .replaceAll("\\s*See https?://\\S+", "");
-      throw ServeError.badRequest("JSON Parse error: " + m.lines().findFirst().orElse(m));
-    }
-    if (!doc.isJsonObject()) {
-      throw ServeError.badRequest("JSON Value: " + shown(doc) + " Is not object");
-    }
-    return doc.getAsJsonObject();
-  }
-
-  private static String shown(JsonElement e) {
-    String s = e.toString();
-    return s.length() <= SHOWN ? s : s.substring(0, SHOWN) + "...";
-  }
-
-  private static Map<String, FloatTensor> fromInstances(JsonArray list, ServedModel.SignatureSpec spec) {
-    if (!isNamedObject(list.get(0)) && spec.inputs().size() > 1) {
-      throw ServeError.badRequest("instances is a plain list, but expecting list of objects as multiple input "
-          + "tensors required as per tensorinfo_map");
-    }
-    boolean objects = isNamedObject(list.get(0));
-    Set<String> names = new TreeSet<>();
-    spec.inputs().forEach(t -> names.add(t.key()));
-    Map<String, List<float[]>> rows = new LinkedHashMap<>();
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    for (int i = 0; i < list.size(); i++) {
-      JsonElement elem = list.get(i);
-      if (objects) {
-        if (!isNamedObject(elem)) {
-          throw ServeError.badRequest("Expecting object but got list at item " + i + " of input list");
-        }
-        Set<String> keys = new TreeSet<>();
-        for (Map.Entry<String, JsonElement> kv : elem.getAsJsonObject().entrySet()) {
-          keys.add(kv.getKey());
+      if (object) {
+        reader.beginObject();
+        List<String> keys = new ArrayList<>();
+        while (reader.hasNext()) {
+          String name = reader.nextName();
+          if (keys.contains(name)) {
+            throw ServeError.badRequest("Failed to process element: " + i + " of 'instances' list. Error: "
+                + "INVALID_ARGUMENT: key " + name + " appears twice");
+          }
+          keys.add(name);
           try {
-            addItem(kv.getValue(), kv.getKey(), spec, rows, shapes);
+            addInstance(reader, b.inputs.computeIfAbsent(name, k -> new Accumulated()));
           } catch (ServeError e) {
-            throw ServeError.badRequest("Failed to process element: " + i + " key: " + kv.getKey()
+            throw ServeError.badRequest("Failed to process element: " + i + " key: " + name
                 + " of 'instances' list. Error: INVALID_ARGUMENT: " + e.getMessage());
           }
         }
-        if (!keys.equals(names)) {
-          throw ServeError.badRequest("Failed to process element: " + i + " of 'instances' list. JSON object: "
-              + shown(elem) + " keys must be equal to: " + String.join(",", names));
+        reader.endObject();
+        if (i == 0) {
+          b.firstKeys = keys;
+        } else if (!new java.util.TreeSet<>(keys).equals(new java.util.TreeSet<>(b.firstKeys))) {
+          throw ServeError.badRequest("Failed to process element: " + i + " of 'instances' list. JSON object "
+              + "keys " + keys + " must be equal to: " + String.join(",", new java.util.TreeSet<>(b.firstKeys)));
         }
       } else {
-        if (isNamedObject(elem)) {
-          throw ServeError.badRequest("Expecting value/list but got object at item " + i + " of input list");
-        }
         try {
-          addItem(elem, spec.inputs().get(0).key(), spec, rows, shapes);
+          addInstance(reader, b.inputs.computeIfAbsent(null, k -> new Accumulated()));
         } catch (ServeError e) {
           throw ServeError.badRequest("Failed to process element: " + i + " of 'instances' list. Error: "
               + "INVALID_ARGUMENT: " + e.getMessage());
         }
       }
+      i++;
+    }
+    reader.endArray();
+    b.instances = i; // none is refused once the whole body is read, as TF Serving checks both keys first
+  }
+
+  private static void addInstance(JsonReader reader, Accumulated acc) throws IOException {
+    int before = acc.values.size();
+    long[] shape = StreamingTensors.read(reader, acc.values);
+    int size = acc.values.size() - before;
+    if (acc.shape == null) {
+      acc.shape = shape;
+    } else if (product(acc.shape) != size) {
+      throw ServeError.badRequest("Expecting tensor size: " + product(acc.shape) + " but got: " + size);
+    } else if (!Arrays.equals(acc.shape, shape)) {
+      throw ServeError.badRequest("Expecting shape " + shapeString(acc.shape) + " but got: " + shapeString(shape));
+    }
+    acc.count++;
+  }
+
+  private static void readInputs(JsonReader reader, Body b) throws IOException {
+    if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+      Accumulated acc = new Accumulated();
+      acc.shape = StreamingTensors.read(reader, acc.values);
+      b.inputs.put(null, acc);
+      return;
+    }
+    reader.beginObject();
+    while (reader.hasNext()) {
+      String name = reader.nextName();
+      Accumulated acc = new Accumulated();
+      acc.shape = StreamingTensors.read(reader, acc.values);
+      b.inputs.put(name, acc);
+    }
+    reader.endObject();
+  }
+
+  private static Map<String, FloatTensor> rowTensors(Body b, ServedModel.SignatureSpec spec) {
+    Set<String> names = new TreeSet<>();
+    spec.inputs().forEach(t -> names.add(t.key()));
+    if (!b.objects && spec.inputs().size() > 1) {
+      throw ServeError.badRequest("instances is a plain list, but expecting list of objects as multiple input "
+          + "tensors required as per tensorinfo_map");
+    }
+    if (b.objects) {
+      for (String k : b.firstKeys) {
+        if (!names.contains(k)) {
+          throw ServeError.badRequest("Failed to process element: 0 key: " + k + " of 'instances' list. Error: "
+              + "INVALID_ARGUMENT: JSON object: does not have named input: " + k);
+        }
+      }
+      if (!new TreeSet<>(b.firstKeys).equals(names)) {
+        throw ServeError.badRequest("Failed to process element: 0 of 'instances' list. JSON object keys "
+            + b.firstKeys + " must be equal to: " + String.join(",", names));
+      }
     }
     Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-    for (Map.Entry<String, List<float[]>> e : rows.entrySet()) {
-      long[] row = shapes.get(e.getKey());
-      long[] shape = new long[row.length + 1];
-      shape[0] = list.size();
-      System.arraycopy(row, 0, shape, 1, row.length);
-      int per = e.getValue().get(0).length;
-      float[] values = new float[list.size() * per];
-      for (int r = 0; r < e.getValue().size(); r++) {
-        System.arraycopy(e.getValue().get(r), 0, values, r * per, per);
-      }
-      tensors.put(e.getKey(), new FloatTensor(shape, values));
+    for (Map.Entry<String, Accumulated> e : b.inputs.entrySet()) {
+      String key = e.getKey() == null ? spec.inputs().get(0).key() : e.getKey();
+      requireFloat(spec.input(key));
+      long[] shape = new long[e.getValue().shape.length + 1];
+      shape[0] = b.instances;
+      System.arraycopy(e.getValue().shape, 0, shape, 1, e.getValue().shape.length);
+      tensors.put(key, new FloatTensor(shape, e.getValue().values.toArray()));
     }
     return tensors;
   }
 
-  private static boolean isNamedObject(JsonElement e) {
-    return e.isJsonObject() && !(e.getAsJsonObject().size() == 1 && e.getAsJsonObject().has("b64"));
-  }
-
-  private static void addItem(JsonElement item, String name, ServedModel.SignatureSpec spec,
-      Map<String, List<float[]>> rows, Map<String, long[]> shapes) {
-    if (spec.input(name) == null) {
-      throw ServeError.badRequest("JSON object: does not have named input: " + name);
-    }
-    long[] shape = denseShape(item);
-    float[] values = fill(item, shape, spec.input(name).dtype());
-    long[] known = shapes.get(name);
-    if (known == null) {
-      shapes.put(name, shape);
-    } else if (product(known) != values.length) {
-      throw ServeError.badRequest("Expecting tensor size: " + product(known) + " but got: " + values.length);
-    } else if (!Arrays.equals(known, shape)) {
-      throw ServeError.badRequest("Expecting shape " + shapeString(known) + " but got: " + shapeString(shape));
-    }
-    rows.computeIfAbsent(name, k -> new ArrayList<>()).add(values);
-  }
-
-  private static Map<String, FloatTensor> fromInputs(JsonElement val, ServedModel.SignatureSpec spec) {
+  private static Map<String, FloatTensor> columnarTensors(Body b, ServedModel.SignatureSpec spec) {
     Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-    if (!isNamedObject(val)) {
+    if (b.inputs.containsKey(null)) {
       if (spec.inputs().size() > 1) {
         throw ServeError.badRequest("inputs is a plain value/list, but expecting an object as multiple input tensors "
             + "required as per tensorinfo_map");
       }
-      ServedModel.TensorSpec t = spec.inputs().get(0);
-      long[] shape = denseShape(val);
-      tensors.put(t.key(), new FloatTensor(shape, fill(val, shape, t.dtype())));
-    } else {
-      for (ServedModel.TensorSpec t : spec.inputs()) {
-        JsonElement item = val.getAsJsonObject().get(t.key());
-        if (item == null) {
-          throw ServeError.badRequest("Missing named input: " + t.key() + " in 'inputs' object.");
-        }
-        long[] shape = denseShape(item);
-        tensors.put(t.key(), new FloatTensor(shape, fill(item, shape, t.dtype())));
+      Accumulated acc = b.inputs.get(null);
+      requireFloat(spec.inputs().get(0));
+      tensors.put(spec.inputs().get(0).key(), new FloatTensor(acc.shape, acc.values.toArray()));
+      return tensors;
+    }
+    for (ServedModel.TensorSpec t : spec.inputs()) {
+      Accumulated acc = b.inputs.get(t.key());
+      if (acc == null) {
+        throw ServeError.badRequest("Missing named input: " + t.key() + " in 'inputs' object.");
       }
+      requireFloat(t);
+      tensors.put(t.key(), new FloatTensor(acc.shape, acc.values.toArray()));
     }
     return tensors;
   }
 
-  /** The shape a JSON value has, read from the first element at each level (as TF Serving does). */
-  private static long[] denseShape(JsonElement val) {
-    List<Long> dims = new ArrayList<>();
-    JsonElement e = val;
-    while (e.isJsonArray()) {
-      dims.add((long) e.getAsJsonArray().size());
-      if (e.getAsJsonArray().isEmpty()) {
-        break;
-      }
-      e = e.getAsJsonArray().get(0);
-    }
-    return dims.stream().mapToLong(Long::longValue).toArray();
-  }
-
-  private static float[] fill(JsonElement val, long[] shape, String dtype) {
-    if (!"DT_FLOAT".equals(dtype)) {
-      throw ServeError.badRequest("Conversion of JSON Value: " + shown(val) + " to type: " + dtypeName(dtype)
-          + " (bss serve takes DT_FLOAT inputs only)");
-    }
-    long n = product(shape);
-    if (n > Integer.MAX_VALUE - 8) {
-      throw ServeError.badRequest("JSON Value: tensor of shape " + shapeString(shape) + " is too large");
-    }
-    float[] out = new float[(int) n];
-    int[] count = {0};
-    fill(val, 0, shape, out, count);
-    return out;
-  }
-
-  private static void fill(JsonElement val, int level, long[] shape, float[] out, int[] count) {
-    int rank = shape.length;
-    if (!val.isJsonArray()) {
-      if (level != rank) {
-        throw ServeError.badRequest("JSON Value: " + shown(val) + " found at incorrect level: " + (level + 1)
-            + " in the JSON DOM. Expected at level: " + rank);
-      }
-      if (!val.isJsonPrimitive() || !val.getAsJsonPrimitive().isNumber()) {
-        throw ServeError.badRequest("JSON Value: " + shown(val) + " Type: " + typeName(val) + " is not of expected "
-            + "type: float");
-      }
-      double d = val.getAsDouble();
-      if (!Double.isFinite(d)) {
-        throw ServeError.badRequest("JSON Value: " + shown(val) + " is not a finite number (bss serve refuses NaN and "
-            + "Infinity)");
-      }
-      if (d > Float.MAX_VALUE || d < -Float.MAX_VALUE) {
-        throw ServeError.badRequest("Cannot convert JSON value: " + shown(val) + " to float without loss of "
-            + "precision.");
-      }
-      out[count[0]++] = (float) d;
-      return;
-    }
-    if (level >= rank) {
-      throw ServeError.badRequest("Encountered list at unexpected level: " + level + " expected < " + rank);
-    }
-    JsonArray a = val.getAsJsonArray();
-    if (a.size() != shape[level]) {
-      throw ServeError.badRequest("Encountered list at unexpected size: " + a.size() + " at level: " + level
-          + " expected size: " + shape[level]);
-    }
-    for (JsonElement v : a) {
-      fill(v, level + 1, shape, out, count);
+  private static void requireFloat(ServedModel.TensorSpec t) {
+    if (!"DT_FLOAT".equals(t.dtype())) {
+      throw ServeError.badRequest("input '" + t.key() + "' is " + t.dtype() + ": bss serve takes DT_FLOAT inputs "
+          + "only");
     }
   }
 
-  private static String typeName(JsonElement v) {
+  /** A JSON value for an error message, cut at 200 characters. */
+  static String shown(JsonElement e) {
+    return shown(e.toString());
+  }
+
+  private static String shown(String s) {
+    return s.length() <= SHOWN ? s : s.substring(0, SHOWN) + "...";
+  }
+
+  /** TF Serving's name of a JSON value's type. */
+  static String typeName(JsonElement v) {
     if (v.isJsonNull()) {
       return "Null";
     }
@@ -311,10 +321,6 @@ public final class PredictJson {
     }
     JsonPrimitive p = v.getAsJsonPrimitive();
     return p.isBoolean() ? (p.getAsBoolean() ? "True" : "False") : p.isString() ? "String" : "Number";
-  }
-
-  private static String dtypeName(String dtype) {
-    return dtype.startsWith("DT_") ? dtype.substring(3).toLowerCase(java.util.Locale.ROOT) : dtype;
   }
 
   /** Checks the inputs against the signature's declared shapes and that they share a batch dimension. */
