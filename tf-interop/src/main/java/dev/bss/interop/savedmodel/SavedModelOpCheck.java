@@ -49,7 +49,12 @@ public final class SavedModelOpCheck {
       // variables (resource and reference style): read and assign, no I/O
       "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp",
       "VarIsInitializedOp", "DestroyResourceOp", "ResourceGather", "ResourceGatherNd", "VariableV2", "Variable",
-      "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
+      "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "DisableCopyOnRead",
+      // tensor lists and arrays (Keras's recurrent layers loop over them in While bodies)
+      "TensorListReserve", "TensorListFromTensor", "TensorListGetItem", "TensorListSetItem", "TensorListStack",
+      "TensorListLength", "TensorListElementShape", "TensorListPushBack", "TensorListPopBack", "EmptyTensorList",
+      "TensorArrayV3", "TensorArrayReadV3", "TensorArrayWriteV3", "TensorArrayGatherV3", "TensorArrayScatterV3",
+      "TensorArraySizeV3", "Empty",
       // shapes and array manipulation
       "Shape", "ShapeN", "Size", "Rank", "Reshape", "ExpandDims", "Squeeze", "Transpose", "ConjugateTranspose",
       "Concat", "ConcatV2", "ConcatOffset", "Pack", "Unpack", "Split", "SplitV", "Slice", "StridedSlice",

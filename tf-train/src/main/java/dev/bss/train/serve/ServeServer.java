@@ -71,6 +71,8 @@ public final class ServeServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private volatile String samplesJson;
+  /** Bytes of request bodies that may be in flight at once: 16 bodies of the largest size. */
+  private final java.util.concurrent.Semaphore bodyBudget;
 
   /**
    * Starts serving.
@@ -80,6 +82,7 @@ public final class ServeServer implements AutoCloseable {
   public ServeServer(ServedModel model, Options options) {
     this.model = model;
     this.options = options;
+    this.bodyBudget = new java.util.concurrent.Semaphore((int) Math.min(Integer.MAX_VALUE, 16 * options.maxBodyBytes()));
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("bss-serve");
     this.server = new Server(threads);
@@ -157,12 +160,26 @@ public final class ServeServer implements AutoCloseable {
     String method = request.getMethod();
     String endpoint = endpoint(path);
     Reply reply;
+    // Bodies in flight are bounded as a whole (a body and what is parsed from it live until the reply): a request
+    // holds its declared length (the limit when undeclared) from this budget while it is handled.
+    long declared = request.getLength();
+    int permits = declared == 0 ? 0 : (int) Math.min(options.maxBodyBytes(), declared < 0 ? Long.MAX_VALUE : declared);
+    boolean admitted = false;
     try {
-      reply = route(method, path, request);
+      admitted = permits == 0 || bodyBudget.tryAcquire(permits, options.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+      reply = admitted ? route(method, path, request) : Reply.json(503, PredictJson.error("server busy: too many "
+          + "large requests in flight, retry later"));
     } catch (ServeError e) {
       reply = Reply.error(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      reply = Reply.json(503, PredictJson.error("interrupted"));
     } catch (RuntimeException e) {
       reply = Reply.json(500, PredictJson.error("internal error: " + e));
+    } finally {
+      if (admitted && permits > 0) {
+        bodyBudget.release(permits);
+      }
     }
     metrics.request(endpoint, reply.status(), System.nanoTime() - start);
     response.setStatus(reply.status());
