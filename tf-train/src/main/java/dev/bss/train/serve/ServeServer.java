@@ -63,6 +63,8 @@ public final class ServeServer implements AutoCloseable {
   /** The one version served. */
   public static final String VERSION = "1";
   private static final int SAMPLES = 8;
+  /** Most bytes of a refused body read and dropped before answering 413. */
+  private static final long DRAIN_LIMIT = 64L << 20;
 
   private final ServedModel model;
   private final Options options;
@@ -263,19 +265,34 @@ public final class ServeServer implements AutoCloseable {
 
   private byte[] body(Request request) {
     long declared = request.getLength();
-    if (declared > options.maxBodyBytes()) {
-      throw new ServeError(413, "request body of " + declared + " bytes exceeds the limit of "
-          + options.maxBodyBytes() + " bytes (--max-body-bytes)");
-    }
     try (InputStream in = Content.Source.asInputStream(request)) {
+      if (declared > options.maxBodyBytes()) {
+        drain(in);
+        throw new ServeError(413, "request body of " + declared + " bytes exceeds the limit of "
+            + options.maxBodyBytes() + " bytes (--max-body-bytes)");
+      }
       byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxBodyBytes() + 1));
       if (bytes.length > options.maxBodyBytes()) {
+        drain(in);
         throw new ServeError(413, "request body exceeds the limit of " + options.maxBodyBytes()
             + " bytes (--max-body-bytes)");
       }
       return bytes;
     } catch (IOException e) {
       throw ServeError.badRequest("cannot read the request body: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Reads and drops what is left of a refused body (up to a bound), so that the client, still sending, reads the
+   * 413 instead of a reset connection; beyond the bound the connection is closed.
+   */
+  private static void drain(InputStream in) throws IOException {
+    long left = DRAIN_LIMIT;
+    byte[] scratch = new byte[64 * 1024];
+    int n;
+    while (left > 0 && (n = in.read(scratch, 0, (int) Math.min(scratch.length, left))) > 0) {
+      left -= n;
     }
   }
 

@@ -13,6 +13,7 @@ import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
 import dev.bss.interop.Separators;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -274,6 +275,11 @@ class ServeServerTest {
     // oversized body (the test server's limit is 64 KiB), declared and streamed
     assertError(post(base, "/v1/models/tiny:predict", "{\"instances\": [" + "0.5, ".repeat(20_000) + "0.5]}"), 413,
         "exceeds the limit of 65536 bytes");
+    byte[] big = ("{\"instances\": [" + "0.5, ".repeat(20_000) + "0.5]}").getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> chunked = ServeFixtures.CLIENT.send(java.net.http.HttpRequest.newBuilder(
+        base.resolve("/v1/models/tiny:predict")).POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+            () -> new java.io.ByteArrayInputStream(big))).build(), HttpResponse.BodyHandlers.ofString());
+    assertError(chunked, 413, "request body exceeds the limit of 65536 bytes");
     // the server still answers
     HttpResponse<String> r = post(base, "/v1/models/tiny:predict", ok);
     assertEquals(200, r.statusCode(), r.body());
