@@ -151,6 +151,14 @@ public final class ModelFiles {
    * @throws IllegalArgumentException with one message naming the file and every problem
    */
   public static LoadedModel load(Path path, ModelConfig config, Path positionEmbeddingNpy) {
+    return load(path, config, positionEmbeddingNpy, false);
+  }
+
+  /**
+   * Loads a model's config and weights from any format; {@code trustModel} skips the op check of a SavedModel that
+   * is loaded by TensorFlow (see {@link dev.bss.interop.savedmodel.SavedModelOpCheck}).
+   */
+  public static LoadedModel load(Path path, ModelConfig config, Path positionEmbeddingNpy, boolean trustModel) {
     Format format = detect(path);
     Weight pos = positionEmbeddingNpy == null ? null : Npy.readFloats(positionEmbeddingNpy);
     switch (format) {
@@ -183,7 +191,11 @@ public final class ModelFiles {
         return new LoadedModel(format, path, c, weights);
       }
       case SAVED_MODEL -> {
-        return readOurSavedModel(path, config, pos);
+        if (!trustModel) {
+          // Checked even where only the variables are read: one rule for every SavedModel bss opens.
+          dev.bss.interop.savedmodel.SavedModelOpCheck.check(path);
+        }
+        return readOurSavedModel(path, config, pos, trustModel);
       }
       default -> throw new IllegalStateException(format.toString());
     }
@@ -260,7 +272,8 @@ public final class ModelFiles {
    * Reads the weights of a SavedModel written by {@link SavedModelExport} (by the variable names it records), else
    * those of a Keras-made one ({@link SavedModelVariables}).
    */
-  private static LoadedModel readOurSavedModel(Path dir, ModelConfig override, Weight positionEmbedding) {
+  private static LoadedModel readOurSavedModel(Path dir, ModelConfig override, Weight positionEmbedding,
+      boolean trustModel) {
     Path provenance = dir.resolve(SavedModelExport.PROVENANCE);
     if (!Files.isRegularFile(provenance)) {
       // Not written by bss: map a Keras-made SavedModel's variables by their checkpoint keys.
@@ -276,7 +289,7 @@ public final class ModelFiles {
     ModelConfig config = override != null ? override
         : ModelConfig.fromMap(KerasJson.toJava(info.getAsJsonObject("config")));
     WeightSet weights = new WeightSet();
-    try (SavedModelRunner runner = SavedModelRunner.open(dir)) {
+    try (SavedModelRunner runner = SavedModelRunner.open(dir, null, trustModel)) {
       for (Map.Entry<String, com.google.gson.JsonElement> e : info.getAsJsonObject("variables").entrySet()) {
         try (Result r = runner.bundle().session().runner().fetch(e.getValue().getAsString()).run()) {
           Tensor t = r.get(0);

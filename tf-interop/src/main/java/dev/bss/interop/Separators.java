@@ -35,8 +35,17 @@ public final class Separators {
    * TensorFlow's defaults).
    */
   public static Separator open(Path model, ModelConfig config, Path positionEmbeddingNpy, ConfigProto sessionConfig) {
+    return open(model, config, positionEmbeddingNpy, sessionConfig, false);
+  }
+
+  /**
+   * Opens a model in any format; a SavedModel's ops are checked before it is loaded
+   * ({@link dev.bss.interop.savedmodel.SavedModelOpCheck}) unless {@code trustModel}.
+   */
+  public static Separator open(Path model, ModelConfig config, Path positionEmbeddingNpy, ConfigProto sessionConfig,
+      boolean trustModel) {
     if (ModelFiles.detect(model) == ModelFiles.Format.SAVED_MODEL) {
-      return new SavedModelSeparator(SavedModelRunner.open(model, sessionConfig));
+      return new SavedModelSeparator(SavedModelRunner.open(model, sessionConfig, trustModel));
     }
     ModelFiles.LoadedModel loaded = ModelFiles.load(model, config, positionEmbeddingNpy);
     return new GraphSeparator(loaded.config(), loaded.weights(), loaded.describe(), sessionConfig);

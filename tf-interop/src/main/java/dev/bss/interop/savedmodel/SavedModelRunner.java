@@ -41,7 +41,7 @@ public final class SavedModelRunner implements AutoCloseable {
   }
 
   /**
-   * Loads a SavedModel directory.
+   * Loads a SavedModel directory (its ops checked first, see {@link SavedModelOpCheck}).
    *
    * @throws IllegalArgumentException naming the directory when it is not a SavedModel, cannot be loaded, or has no
    *     serving signature
@@ -52,14 +52,29 @@ public final class SavedModelRunner implements AutoCloseable {
 
   /**
    * Loads a SavedModel directory with a session config (threads, device placement), or TensorFlow's defaults if
-   * {@code sessionConfig} is null.
+   * {@code sessionConfig} is null; its ops are checked first ({@link SavedModelOpCheck}).
    *
    * @throws IllegalArgumentException naming the directory when it is not a SavedModel, cannot be loaded, or has no
    *     serving signature
    */
   public static SavedModelRunner open(Path dir, ConfigProto sessionConfig) {
+    return open(dir, sessionConfig, false);
+  }
+
+  /**
+   * Loads a SavedModel directory; unless {@code trustModel}, first checks with {@link SavedModelOpCheck} that
+   * loading and running it only does pure computation.
+   *
+   * @throws SavedModelOpCheck.UntrustedOpException naming an op outside the allow-list (only when not trusted)
+   * @throws IllegalArgumentException naming the directory when it is not a SavedModel, cannot be loaded, or has no
+   *     serving signature
+   */
+  public static SavedModelRunner open(Path dir, ConfigProto sessionConfig, boolean trustModel) {
     if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
       throw new IllegalArgumentException("SavedModel " + dir + ": no saved_model.pb (not a SavedModel directory)");
+    }
+    if (!trustModel) {
+      SavedModelOpCheck.check(dir);
     }
     SavedModelBundle bundle;
     try {

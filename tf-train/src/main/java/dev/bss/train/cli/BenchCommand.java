@@ -27,8 +27,8 @@ public final class BenchCommand implements Callable<Integer> {
   /** Class of the training benchmark, looked up at run time so that this command builds without it. */
   static final String TRAIN_BENCH_CLASS = "dev.bss.train.bench.TrainBench";
 
-  @Option(names = "--what", paramLabel = "infer|train", defaultValue = "infer",
-      description = "What to time: infer (default) or train.")
+  @Option(names = "--what", paramLabel = "infer|train|serve", defaultValue = "infer",
+      description = "What to time: infer (default), train or serve (a load test of bss serve on loopback).")
   String what;
 
   @Option(names = "--config", paramLabel = "seed|tiny|FILE", defaultValue = "seed", description = ConfigOption.DESCRIPTION)
@@ -45,6 +45,14 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", paramLabel = "N", defaultValue = "5",
       description = "Untimed runs per batch size first (default: 5).")
   int warmup;
+
+  @Option(names = "--seconds", paramLabel = "S", defaultValue = "30",
+      description = "--what serve: seconds per concurrency (default: 30).")
+  double seconds;
+
+  @Option(names = "--concurrency", paramLabel = "N[,N...]", split = ",", defaultValue = "1,8,32",
+      description = "--what serve: concurrent clients (default: 1,8,32).")
+  int[] concurrency;
 
   @Option(names = "--verbose", description = "Stack traces on errors.")
   boolean verbose;
@@ -66,7 +74,8 @@ public final class BenchCommand implements Callable<Integer> {
     return switch (what) {
       case "infer" -> infer(modelConfig, spec.commandLine().getOut());
       case "train" -> train(modelConfig, spec.commandLine().getOut());
-      default -> throw new Cli.UserException("--what: expected infer or train, found '" + what + "'");
+      case "serve" -> serve(modelConfig, spec.commandLine().getOut());
+      default -> throw new Cli.UserException("--what: expected infer, train or serve, found '" + what + "'");
     };
   }
 
@@ -81,6 +90,18 @@ public final class BenchCommand implements Callable<Integer> {
       out.flush();
     }
     return 0;
+  }
+
+  private int serve(ModelConfig modelConfig, PrintWriter out) {
+    if (!(seconds > 0 && seconds <= 3600)) {
+      throw new Cli.UserException("--seconds: expected 0 < S <= 3600, found " + seconds);
+    }
+    for (int c : concurrency) {
+      if (c < 1 || c > 1024) {
+        throw new Cli.UserException("--concurrency: expected 1..1024, found " + Arrays.toString(concurrency));
+      }
+    }
+    return dev.bss.train.serve.ServeBench.run(modelConfig, config, concurrency, seconds, out);
   }
 
   private int train(ModelConfig modelConfig, PrintWriter out) {

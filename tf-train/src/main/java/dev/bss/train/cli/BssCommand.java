@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       CompareCommand.class,
       SummaryCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BssCommand implements Runnable {

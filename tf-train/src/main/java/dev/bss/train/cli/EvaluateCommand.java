@@ -39,6 +39,8 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto") String device;
   @Option(names = "--threads", description = "intra-op threads (default: available processors)") Integer threads;
   @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+  @Option(names = "--trust-model", description = "run a SavedModel even if its graph has ops beyond pure "
+      + "computation (file or network I/O, Python calls, ...); only for files you trust") boolean trustModel;
 
   @Override
   public Integer call() {
@@ -55,7 +57,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     DatasetsPairData pairs = new DatasetsPairData(datasets);
     Evaluation.Report report;
     String description;
-    try (Separator loaded = Separators.open(model, null, null, choice.config())) {
+    try (Separator loaded = Separators.open(model, null, null, choice.config(), trustModel)) {
       description = loaded.description();
       if (!json) {
         if (choice.notice() != null) {

@@ -7,7 +7,8 @@ import dev.bss.model.ModelConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** Options shared by every command that reads a model file: a config override, the position embedding, --verbose. */
+/** Options shared by every command that reads a model file: a config override, the position embedding, --verbose,
+ * --trust-model. */
 public final class ModelFileOptions {
 
   @Option(names = "--config", paramLabel = "FILE.json",
@@ -21,6 +22,10 @@ public final class ModelFileOptions {
   @Option(names = "--verbose", description = "stack traces on errors")
   boolean verbose;
 
+  @Option(names = "--trust-model", description = "run a SavedModel even if its graph has ops beyond pure "
+      + "computation (file or network I/O, Python calls, ...); only for files you trust")
+  boolean trustModel;
+
   /** The --config override, or null to take the file's own (or inferred) config. */
   ModelConfig configOverride() {
     return config == null ? null : ModelFiles.readConfigJson(config);
@@ -28,11 +33,11 @@ public final class ModelFileOptions {
 
   /** Loads a model's weights and config with these options. */
   ModelFiles.LoadedModel load(Path model) {
-    return ModelFiles.load(model, configOverride(), posEmbedding);
+    return ModelFiles.load(model, configOverride(), posEmbedding, trustModel);
   }
 
   /** Opens a model for inference with these options. */
   Separator open(Path model) {
-    return Separators.open(model, configOverride(), posEmbedding);
+    return Separators.open(model, configOverride(), posEmbedding, null, trustModel);
   }
 }
