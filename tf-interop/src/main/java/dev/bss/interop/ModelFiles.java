@@ -237,14 +237,12 @@ public final class ModelFiles {
 
   /** A {@code model.json} (ModelConfig.toMap() as JSON, possibly with extra keys under "config"). */
   public static ModelConfig readConfigJson(Path file) {
+    JsonObject o = JsonLimits.readObject(file, "model config " + file);
+    if (o.has("config") && o.get("config").isJsonObject()) {
+      o = o.getAsJsonObject("config");
+    }
     try {
-      JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-      if (o.has("config") && o.get("config").isJsonObject()) {
-        o = o.getAsJsonObject("config");
-      }
       return ModelConfig.fromMap(KerasJson.toJava(o));
-    } catch (IOException | JsonParseException | IllegalStateException e) {
-      throw new IllegalArgumentException("model config " + file + ": cannot read (" + e.getMessage() + ")", e);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
@@ -267,12 +265,7 @@ public final class ModelFiles {
       KerasModelWeights k = SavedModelVariables.read(dir, override, positionEmbedding);
       return new LoadedModel(Format.SAVED_MODEL, dir, k.config(), k.weights());
     }
-    JsonObject info;
-    try {
-      info = JsonParser.parseString(Files.readString(provenance)).getAsJsonObject();
-    } catch (IOException | JsonParseException | IllegalStateException e) {
-      throw new IllegalArgumentException("SavedModel " + dir + ": unreadable " + SavedModelExport.PROVENANCE, e);
-    }
+    JsonObject info = JsonLimits.readObject(provenance, "SavedModel " + dir + " " + SavedModelExport.PROVENANCE);
     ModelConfig config = override != null ? override
         : ModelConfig.fromMap(KerasJson.toJava(info.getAsJsonObject("config")));
     WeightSet weights = new WeightSet();

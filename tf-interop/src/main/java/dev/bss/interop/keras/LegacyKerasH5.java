@@ -1,7 +1,7 @@
 package dev.bss.interop.keras;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.bss.interop.JsonLimits;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
@@ -66,7 +66,11 @@ public final class LegacyKerasH5 {
       String modelConfig = Hdf5.stringAttribute(hdf, "model_config");
       Weight pos = positionEmbedding;
       if (pos == null && modelConfig != null) {
-        JsonObject configJson = JsonParser.parseString(modelConfig).getAsJsonObject();
+        if (modelConfig.length() > JsonLimits.MAX_CONFIG_BYTES) {
+          throw new IllegalArgumentException(where + ": model_config attribute of " + modelConfig.length()
+              + " characters, more than the " + JsonLimits.MAX_CONFIG_BYTES + " accepted");
+        }
+        JsonObject configJson = JsonLimits.parseObject(modelConfig, where + " model_config attribute");
         try {
           pos = KerasArchive.positionEmbedding(KerasArchive.functionalLayers(configJson, where), where);
         } catch (IllegalArgumentException e) {
@@ -83,6 +87,9 @@ public final class LegacyKerasH5 {
       }
       WeightCheck.validate(weights, config, where);
       return new KerasModelWeights(config, weights);
+    } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NullPointerException
+        | NumberFormatException e) {
+      throw new IllegalArgumentException(where + ": malformed model_config attribute (" + e.getMessage() + ")", e);
     } catch (io.jhdf.exceptions.HdfException e) {
       throw new IllegalArgumentException(where + ": unreadable HDF5 (truncated or damaged?): " + e.getMessage(), e);
     }
