@@ -10,9 +10,10 @@ import picocli.CommandLine.Option;
 /** Options shared by every command that reads a model file: a config override, the position embedding, --verbose. */
 public final class ModelFileOptions {
 
-  @Option(names = "--config", paramLabel = "FILE.json",
-      description = "model config (default: from the file, or inferred from the weights' shapes)")
-  Path config;
+  @Option(names = "--config", paramLabel = "seed|tiny|FILE",
+      description = "model config: seed, tiny or a JSON file (default: from the model file, or inferred from the "
+          + "weights' shapes)")
+  String config;
 
   @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
       description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
@@ -23,7 +24,7 @@ public final class ModelFileOptions {
 
   /** The --config override, or null to take the file's own (or inferred) config. */
   ModelConfig configOverride() {
-    return config == null ? null : ModelFiles.readConfigJson(config);
+    return config == null ? null : ConfigOption.resolve(config);
   }
 
   /** Loads a model's weights and config with these options. */

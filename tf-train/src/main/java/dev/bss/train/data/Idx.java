@@ -112,7 +112,8 @@ public final class Idx {
       }
       return data;
     } catch (EOFException e) {
-      throw new IllegalArgumentException(source + ": truncated gzip data (" + e.getMessage() + ")");
+      throw new IllegalArgumentException(source + ": truncated gzip data (the file ends before its gzip stream does"
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
     } catch (ZipException e) {
       throw new IllegalArgumentException(source + ": not a valid gzip file (" + e.getMessage() + ")");
     } catch (IOException e) {
