@@ -152,7 +152,39 @@ public final class ModelFiles {
    */
   public static LoadedModel load(Path path, ModelConfig config, Path positionEmbeddingNpy) {
     Format format = detect(path);
-    Weight pos = positionEmbeddingNpy == null ? null : Npy.readFloats(positionEmbeddingNpy);
+    Weight pos = positionEmbeddingNpy == null ? null : readPositionEmbedding(positionEmbeddingNpy, config);
+    try {
+      return load(format, path, config, pos);
+    } catch (IllegalArgumentException e) {
+      // A given embedding that does not fit the file's network is the embedding's fault, not the weights file's.
+      if (pos != null && e.getMessage() != null && e.getMessage().contains(WeightSet.POSITION_EMBEDDING)
+          && !e.getMessage().contains("--pos-embedding")) {
+        throw new IllegalArgumentException("--pos-embedding " + positionEmbeddingNpy + " does not fit the model "
+            + path + ": " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  /** The --pos-embedding file: a .npy of shape [1, 16, embed_dim] (embed_dim of the config when one is given). */
+  private static Weight readPositionEmbedding(Path file, ModelConfig config) {
+    Npy.Header header;
+    try {
+      header = Npy.readHeader(file);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--pos-embedding " + e.getMessage(), e);
+    }
+    long[] shape = header.shape();
+    if (shape.length != 3 || shape[0] != 1 || shape[1] != ModelConfig.TOKENS || shape[2] < 1
+        || shape[2] > ModelConfig.MAX_WIDTH || (config != null && shape[2] != config.embedDim())) {
+      throw new IllegalArgumentException("--pos-embedding " + file + ": expected shape [1, " + ModelConfig.TOKENS
+          + ", " + (config != null ? String.valueOf(config.embedDim()) : "embed_dim") + "], found "
+          + java.util.Arrays.toString(shape));
+    }
+    return Npy.readFloats(file);
+  }
+
+  private static LoadedModel load(Format format, Path path, ModelConfig config, Weight pos) {
     switch (format) {
       case KERAS -> {
         KerasModelWeights k = KerasArchive.read(path, config);

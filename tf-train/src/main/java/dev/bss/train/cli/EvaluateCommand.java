@@ -48,7 +48,12 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (draws <= 0 || samples <= 0) {
       throw new Cli.UserException("--draws and --samples must be positive, found " + draws + " and " + samples);
     }
+    // one draw holds the mixtures, both targets and both predictions of every sample
+    Memory.require("--samples", samples, 5L * 4 * Separator.IMAGE_VALUES, "test pairs per draw");
     int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    if (threadCount < 1) {
+      throw new Cli.UserException("--threads: expected a positive integer, found " + threadCount);
+    }
     Devices.Choice choice = Devices.choose(device, threadCount);
     Datasets datasets = DataSource.resolve(Optional.ofNullable(data), System.getenv(),
         DataSource.defaultKerasHome(System.getenv()), false);
