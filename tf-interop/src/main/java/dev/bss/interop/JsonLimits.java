@@ -64,6 +64,8 @@ public final class JsonLimits {
       root = JsonParser.parseReader(reader);
     } catch (JsonParseException | StackOverflowError e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      why = why.replaceFirst("^[a-z.]+\\.[A-Za-z]+Exception: ", "").replaceFirst(" path \\$.*", "")
+          .replaceFirst("\nSee https://\\S+", "");
       throw new IllegalArgumentException(where + ": not valid JSON (" + why.lines().findFirst().orElse(why) + ")");
     }
     if (!root.isJsonObject()) {

@@ -40,8 +40,12 @@ public final class ConfigOption {
       return ModelFiles.readConfigJson(file);
     } catch (IllegalArgumentException e) {
       String msg = e.getMessage();
-      throw new Cli.UserException("--config " + (msg.startsWith("model config " + file) || msg.startsWith(file.toString())
-          ? msg : file + ": " + msg));
+      for (String prefix : new String[] {"model config " + file + ": ", file + ": "}) {
+        if (msg.startsWith(prefix)) {
+          msg = msg.substring(prefix.length());
+        }
+      }
+      throw new Cli.UserException("--config " + file + ": " + msg, e);
     }
   }
 }
