@@ -18,6 +18,9 @@ final class ErrorMessages {
 
   /** The message to print (without the {@code bss <command>: } prefix). */
   static String describe(Throwable ex) {
+    if (ex instanceof Cli.UserException && ex.getMessage() != null) {
+      return ex.getMessage(); // already worded for the user
+    }
     FileSystemException fs = find(ex, FileSystemException.class);
     if (fs != null) {
       String what = fs.getFile();

@@ -73,7 +73,8 @@ public final class ExportCommand implements Callable<Integer> {
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
       }
-      String why = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+      String why = root.getMessage() != null ? root.getMessage().strip().lines().findFirst().orElse("")
+          : root.getClass().getSimpleName();
       throw new Cli.UserException(option + " " + out + ": cannot write " + target.cliName() + " (" + why
           + "); nothing was written", 1);
     }

@@ -142,6 +142,7 @@ public final class SeparateCommand implements Callable<Integer> {
     } finally {
       AtomicFiles.deleteRecursively(tmp);
     }
+    AtomicFiles.removeOrphans(tmp.getParent(), out);
     PrintWriter o = spec.commandLine().getOut();
     o.println("model: " + description);
     o.println("separated " + count + " mixture(s) into " + out + " (" + (2 * count)
