@@ -21,6 +21,26 @@ public final class SafeZip {
   private SafeZip() {}
 
   /**
+   * Checks that the members of an archive read whole declare at most {@code maxBytes} in all (many members each
+   * under the per-member cap must not add up to gigabytes).
+   */
+  public static void checkTotal(ZipFile zip, String where, long maxBytes) {
+    long total = 0;
+    for (ZipEntry e : java.util.Collections.list(zip.entries())) {
+      if (e.getSize() > maxBytes) {
+        return; // one member over the cap: read() names it
+      }
+      if (e.getSize() > 0) {
+        total += e.getSize();
+      }
+      if (total > maxBytes) {
+        throw new IllegalArgumentException(where + ": zip members declare more than " + maxBytes + " bytes in all "
+            + "(not a model file of this network, or a zip bomb)");
+      }
+    }
+  }
+
+  /**
    * The bytes of one member, CRC-checked.
    *
    * @param where names the archive and member in messages, e.g. {@code "model.npz[conv2d/kernel.npy]"}

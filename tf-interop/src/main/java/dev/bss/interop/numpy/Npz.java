@@ -40,6 +40,7 @@ public final class Npz {
   public static Map<String, NpyArray> read(Path file) {
     Map<String, NpyArray> arrays = new LinkedHashMap<>();
     try (ZipFile zip = open(file)) {
+      SafeZip.checkTotal(zip, file.toString(), SafeZip.MAX_MEMBER_BYTES);
       for (ZipEntry entry : Collections.list(zip.entries())) {
         if (entry.isDirectory()) {
           continue;

@@ -101,6 +101,20 @@ class HostileFilesTest {
     long before = usedHeap();
     assertRefused(() -> Npz.readFloats(bomb), bomb.toString(), "declares 314572800 bytes", "zip bomb");
     assertTrue(usedHeap() - before < 64L << 20, "nothing large was allocated");
+    // Three members of 100 MB each, every one under the member cap: refused for their total.
+    Path many = tmp.resolve("many.npz");
+    try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(many))) {
+      out.setLevel(java.util.zip.Deflater.BEST_SPEED);
+      byte[] zeros = new byte[1 << 20];
+      for (String name : new String[] {"a.npy", "b.npy", "c.npy"}) {
+        out.putNextEntry(new ZipEntry(name));
+        for (int i = 0; i < 100; i++) {
+          out.write(zeros);
+        }
+        out.closeEntry();
+      }
+    }
+    assertRefused(() -> Npz.readFloats(many), many.toString(), "bytes in all");
     // config.json of 20 MB (whitespace) inside a .keras: refused by the config cap, before it is parsed.
     Path keras = tmp.resolve("config-bomb.keras");
     try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(keras))) {

@@ -231,6 +231,13 @@ class ReliabilityCommandsTest {
         assertEquals(0f, v[5 * 32 + 4], 1e-6f, "transparent pixel");
       }
     }
+    // 1-bit (black and white) PNG: white is 1.
+    BufferedImage binary = new BufferedImage(32, 32, BufferedImage.TYPE_BYTE_BINARY);
+    binary.getRaster().setSample(6, 2, 0, 1);
+    Path p1 = tmp.resolve("binary.png");
+    ImageIO.write(binary, "png", p1.toFile());
+    assertEquals(1f, PngImages.read(p1)[2 * 32 + 6], 1e-6f);
+    assertEquals(0f, PngImages.read(p1)[2 * 32 + 7], 1e-6f);
     // 16-bit gray keeps its precision; 28x28 is padded by 2.
     BufferedImage gray16 = new BufferedImage(28, 28, BufferedImage.TYPE_USHORT_GRAY);
     gray16.getRaster().setSample(0, 0, 0, 40000);
