@@ -43,6 +43,7 @@ public final class LegacyKerasH5 {
             + "weights file; a Keras 3 .weights.h5 file must be named *.weights.h5)");
       }
       WeightSet weights = new WeightSet();
+      java.util.Map<String, Dataset> listed = new java.util.LinkedHashMap<>();
       List<String> problems = new ArrayList<>();
       for (String layer : layerNames) {
         Node node = root.getChildren().get(layer);
@@ -57,8 +58,13 @@ public final class LegacyKerasH5 {
             continue;
           }
           String path = weightName.endsWith(":0") ? weightName.substring(0, weightName.length() - 2) : weightName;
-          weights.put(path, Hdf5.weight(dataset, where));
+          listed.put(path, dataset);
         }
+      }
+      // Every listed dataset's declared size is checked (one by one and in all) before any is read.
+      Hdf5.checkDeclaredSizes(listed.values(), where);
+      for (java.util.Map.Entry<String, Dataset> e : listed.entrySet()) {
+        weights.put(e.getKey(), Hdf5.weight(e.getValue(), where));
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(where + ": listed weights missing: " + String.join(", ", problems));

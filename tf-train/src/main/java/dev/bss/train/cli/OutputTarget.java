@@ -9,7 +9,8 @@ import java.util.stream.Stream;
 /**
  * Guards the output of {@code bss import} and {@code bss export}: a command never deletes or replaces what it did not
  * create. An existing non-empty target is refused unless {@code --overwrite} is given, and even then never when it is
- * the source model or contains it (e.g. {@code bss export RUN_DIR --format npz --out RUN_DIR}).
+ * the source model, contains it, or is an existing part of it (e.g. {@code bss export RUN_DIR --format npz --out
+ * RUN_DIR} or {@code --out RUN_DIR/final}).
  */
 final class OutputTarget {
 
@@ -31,6 +32,10 @@ final class OutputTarget {
         throw new Cli.UserException(option + " " + out + ": " + (src.equals(dst) ? "is the source model"
             : "contains the source model " + source) + "; writing there would destroy it (choose another " + option
             + ")");
+      }
+      if (dst.startsWith(src) && Files.isDirectory(src)) {
+        throw new Cli.UserException(option + " " + out + ": is part of the source model " + source + "; replacing it "
+            + "would change the source (choose another " + option + ")");
       }
     }
     if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {

@@ -95,6 +95,11 @@ class ReliabilityCommandsTest {
         "--overwrite"), 2, "is the source model");
     assertOneLine(bss("export", checkpoint.toString(), "--format", "savedmodel", "--out", tmp.toString(),
         "--overwrite"), 2, "contains the source model");
+    Files.writeString(checkpoint.resolve("notes.keras"), "part of the source folder");
+    assertOneLine(bss("export", checkpoint.toString(), "--format", "keras", "--out",
+        checkpoint.resolve("notes.keras").toString(), "--overwrite"), 2, "is part of the source model");
+    assertEquals("part of the source folder", Files.readString(checkpoint.resolve("notes.keras")));
+    Files.delete(checkpoint.resolve("notes.keras"));
     Path keptKeras = tmp.resolve("kept.keras");
     Files.copy(keras, keptKeras);
     assertOneLine(bss("export", keptKeras.toString(), "--format", "keras", "--out", keptKeras.toString(),
