@@ -10,11 +10,24 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** Writes files and directories under a temporary name in the same folder, then renames: no half-written output. */
+/**
+ * Writes files and directories under a temporary name in the same folder, then renames: no half-written output.
+ *
+ * <p>Temporary names are {@code .<target>.<pid>-<random>.tmp} (and {@code .old} for a replaced directory); they are
+ * created with {@link Files#createFile} / {@link Files#createDirectory}, so outputs get the permissions of the umask
+ * like any other file (not the 0600/0700 of {@code Files.createTemp*}). A write killed half-way leaves such a name
+ * behind; the next successful write of the same target removes every one whose process is gone.
+ */
 public final class AtomicFiles {
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final long PID = ProcessHandle.current().pid();
 
   /** Writes into a temporary path that becomes the target on success. */
   @FunctionalInterface
@@ -56,13 +69,14 @@ public final class AtomicFiles {
   public static void write(Path target, Writer writer) throws IOException {
     Path parent = parentOf(target);
     Files.createDirectories(parent);
-    Path tmp = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
+    Path tmp = Files.createFile(temporaryName(parent, target, "tmp"));
     try {
       writer.write(tmp);
       move(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
     }
+    removeOrphans(parent, target);
   }
 
   /**
@@ -75,13 +89,12 @@ public final class AtomicFiles {
     if (Files.exists(target) && !Files.isDirectory(target)) {
       throw new IllegalArgumentException("output " + target + ": exists and is not a directory");
     }
-    Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".");
+    Path tmp = Files.createDirectory(temporaryName(parent, target, "tmp"));
     Path old = null;
     try {
       writer.write(tmp);
       if (Files.exists(target)) {
-        old = Files.createTempDirectory(parent, "." + target.getFileName() + ".old.");
-        Files.delete(old);
+        old = temporaryName(parent, target, "old");
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -93,6 +106,48 @@ public final class AtomicFiles {
       if (old != null) {
         deleteRecursively(old);
       }
+    }
+    removeOrphans(parent, target);
+  }
+
+  /**
+   * A fresh temporary directory for {@code target}, in its folder and named like {@link #writeDirectory}'s (so an
+   * orphan is cleaned up by the next write of that target); the caller moves its contents and deletes it.
+   */
+  public static Path createTemporaryDirectory(Path target) throws IOException {
+    Path parent = parentOf(target);
+    Files.createDirectories(parent);
+    return Files.createDirectory(temporaryName(parent, target, "tmp"));
+  }
+
+  /** {@code .<name>.<pid>-<random>.<kind>} next to the target. */
+  private static Path temporaryName(Path parent, Path target, String kind) {
+    return parent.resolve("." + target.getFileName() + "." + PID + "-" + Long.toUnsignedString(RANDOM.nextLong(), 36)
+        + "." + kind);
+  }
+
+  /**
+   * Deletes the temporary files and folders of earlier writes of {@code target} whose process has ended (a killed
+   * write); those of live processes (a concurrent writer) are left alone.
+   */
+  public static void removeOrphans(Path parent, Path target) {
+    Pattern orphan = Pattern.compile(Pattern.quote("." + target.getFileName() + ".") + "(\\d+)-[0-9a-z]+\\.(tmp|old)");
+    try (Stream<Path> siblings = Files.list(parent)) {
+      for (Path p : siblings.toList()) {
+        Matcher m = orphan.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          long pid = Long.parseLong(m.group(1));
+          if (pid != PID && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            continue;
+          }
+          if (pid == PID && m.group(2).equals("tmp")) {
+            continue; // another thread of this process may be writing it
+          }
+          deleteRecursively(p);
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // Best effort: a leftover we cannot remove must not fail a write that succeeded.
     }
   }
 

@@ -160,7 +160,39 @@ public final class ModelFiles {
    */
   public static LoadedModel load(Path path, ModelConfig config, Path positionEmbeddingNpy, boolean trustModel) {
     Format format = detect(path);
-    Weight pos = positionEmbeddingNpy == null ? null : Npy.readFloats(positionEmbeddingNpy);
+    Weight pos = positionEmbeddingNpy == null ? null : readPositionEmbedding(positionEmbeddingNpy, config);
+    try {
+      return load(format, path, config, pos, trustModel);
+    } catch (IllegalArgumentException e) {
+      // A given embedding that does not fit the file's network is the embedding's fault, not the weights file's.
+      if (pos != null && e.getMessage() != null && e.getMessage().contains(WeightSet.POSITION_EMBEDDING)
+          && !e.getMessage().contains("--pos-embedding")) {
+        throw new IllegalArgumentException("--pos-embedding " + positionEmbeddingNpy + " does not fit the model "
+            + path + ": " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  /** The --pos-embedding file: a .npy of shape [1, 16, embed_dim] (embed_dim of the config when one is given). */
+  private static Weight readPositionEmbedding(Path file, ModelConfig config) {
+    Npy.Header header;
+    try {
+      header = Npy.readHeader(file);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--pos-embedding " + e.getMessage(), e);
+    }
+    long[] shape = header.shape();
+    if (shape.length != 3 || shape[0] != 1 || shape[1] != ModelConfig.TOKENS || shape[2] < 1
+        || shape[2] > ModelConfig.MAX_WIDTH || (config != null && shape[2] != config.embedDim())) {
+      throw new IllegalArgumentException("--pos-embedding " + file + ": expected shape [1, " + ModelConfig.TOKENS
+          + ", " + (config != null ? String.valueOf(config.embedDim()) : "embed_dim") + "], found "
+          + java.util.Arrays.toString(shape));
+    }
+    return Npy.readFloats(file);
+  }
+
+  private static LoadedModel load(Format format, Path path, ModelConfig config, Weight pos, boolean trustModel) {
     switch (format) {
       case KERAS -> {
         KerasModelWeights k = KerasArchive.read(path, config);
@@ -249,14 +281,12 @@ public final class ModelFiles {
 
   /** A {@code model.json} (ModelConfig.toMap() as JSON, possibly with extra keys under "config"). */
   public static ModelConfig readConfigJson(Path file) {
+    JsonObject o = JsonLimits.readObject(file, "model config " + file);
+    if (o.has("config") && o.get("config").isJsonObject()) {
+      o = o.getAsJsonObject("config");
+    }
     try {
-      JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-      if (o.has("config") && o.get("config").isJsonObject()) {
-        o = o.getAsJsonObject("config");
-      }
       return ModelConfig.fromMap(KerasJson.toJava(o));
-    } catch (IOException | JsonParseException | IllegalStateException e) {
-      throw new IllegalArgumentException("model config " + file + ": cannot read (" + e.getMessage() + ")", e);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
@@ -280,12 +310,7 @@ public final class ModelFiles {
       KerasModelWeights k = SavedModelVariables.read(dir, override, positionEmbedding);
       return new LoadedModel(Format.SAVED_MODEL, dir, k.config(), k.weights());
     }
-    JsonObject info;
-    try {
-      info = JsonParser.parseString(Files.readString(provenance)).getAsJsonObject();
-    } catch (IOException | JsonParseException | IllegalStateException e) {
-      throw new IllegalArgumentException("SavedModel " + dir + ": unreadable " + SavedModelExport.PROVENANCE, e);
-    }
+    JsonObject info = JsonLimits.readObject(provenance, "SavedModel " + dir + " " + SavedModelExport.PROVENANCE);
     ModelConfig config = override != null ? override
         : ModelConfig.fromMap(KerasJson.toJava(info.getAsJsonObject("config")));
     WeightSet weights = new WeightSet();

@@ -8,7 +8,7 @@ import java.util.Locale;
  * largest difference, the worst element (by excess over its tolerance), its index and the count of mismatches.
  *
  * @param count number of compared elements
- * @param maxAbsDiff largest {@code |a - e|} (NaN if any element is NaN on one side only)
+ * @param maxAbsDiff largest {@code |a - e|} (infinite when any element is NaN on either side: a mismatch)
  * @param worstIndex flat index of the element that exceeds its tolerance the most (or has the largest difference)
  * @param worstActual actual value there
  * @param worstExpected expected value there
@@ -32,16 +32,19 @@ public record Comparison(long count, double maxAbsDiff, long worstIndex, float w
       float a = actual[i];
       float e = expected[i];
       double diff;
-      boolean bothNaN = Float.isNaN(a) && Float.isNaN(e);
-      if (bothNaN || a == e) {
+      double excess;
+      if (Float.isNaN(a) || Float.isNaN(e)) {
+        // A NaN on either side is a mismatch, even NaN against NaN: a model output or a reference that holds NaN
+        // is never "within tolerance" (a NaN tolerance, rtol * |NaN|, would otherwise let it pass).
+        diff = Double.POSITIVE_INFINITY;
+        excess = Double.POSITIVE_INFINITY;
+      } else if (a == e) {
         diff = 0;
+        excess = -(atol + rtol * Math.abs((double) e));
       } else {
         diff = Math.abs((double) a - (double) e);
-        if (Double.isNaN(diff)) {
-          diff = Double.POSITIVE_INFINITY;
-        }
+        excess = diff - (atol + rtol * Math.abs((double) e));
       }
-      double excess = diff - (atol + rtol * Math.abs((double) e));
       if (excess > 0) {
         mismatches++;
       }

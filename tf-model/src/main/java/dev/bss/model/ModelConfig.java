@@ -43,6 +43,15 @@ public record ModelConfig(
   /** Number of bottleneck tokens (4 x 4 after three 2x poolings of 32 x 32). */
   public static final int TOKENS = 16;
 
+  /** Largest width (filters, embed_dim, ff_dim, light_ff_dim) a config may ask for; the seed's largest is 640. */
+  public static final int MAX_WIDTH = 16384;
+
+  /** Largest head or block count a config may ask for. */
+  public static final int MAX_COUNT = 256;
+
+  /** Largest estimated parameter count (2^28, 1 GiB of float32; the seed has 4,491,402). */
+  public static final long MAX_PARAMETERS = 1L << 28;
+
   public ModelConfig {
     filters = filters == null ? null : filters.clone();
     validate(filters, embedDim, numHeads, ffDim, numBlocks, lightHeads, lightFfDim, cbamRatio, lnEpsilon, dropout);
@@ -171,12 +180,50 @@ public record ModelConfig(
             + cbamRatio + " leaves no hidden unit (filters[" + i + "] // cbam_ratio must be >= 1)");
       }
     }
+    for (int i = 0; i < 3; i++) {
+      atMost("filters[" + i + "]", filters[i], MAX_WIDTH);
+    }
+    atMost("embed_dim", embedDim, MAX_WIDTH);
+    atMost("ff_dim", ffDim, MAX_WIDTH);
+    atMost("light_ff_dim", lightFfDim, MAX_WIDTH);
+    atMost("num_heads", numHeads, MAX_COUNT);
+    atMost("light_heads", lightHeads, MAX_COUNT);
+    atMost("num_blocks", numBlocks, MAX_COUNT);
+    long parameters = parameterEstimate(filters, embedDim, numHeads, ffDim, numBlocks, lightHeads, lightFfDim);
+    if (parameters > MAX_PARAMETERS) {
+      throw new IllegalArgumentException("model config: filters " + Arrays.toString(filters) + ", embed_dim "
+          + embedDim + ", num_heads " + numHeads + ", ff_dim " + ffDim + ", num_blocks " + numBlocks + ", light_heads "
+          + lightHeads + ", light_ff_dim " + lightFfDim + " need about " + parameters + " parameters, more than the "
+          + MAX_PARAMETERS + " accepted (the seed network has 4,491,402)");
+    }
     if (!(lnEpsilon > 0)) {
       throw new IllegalArgumentException("model config: 'ln_epsilon' must be > 0, found " + lnEpsilon);
     }
     if (!(dropout >= 0 && dropout < 1)) {
       throw new IllegalArgumentException("model config: 'dropout' must be in [0, 1), found " + dropout);
     }
+  }
+
+  private static void atMost(String key, int value, int max) {
+    if (value > max) {
+      throw new IllegalArgumentException("model config: '" + key + "' must be <= " + max + ", found " + value);
+    }
+  }
+
+  /**
+   * The dominant terms of the parameter count (kernels of the convolutions, dense layers and attention), an
+   * estimate within a few percent that is checked before any graph or tensor is built.
+   */
+  static long parameterEstimate(int[] f, int embed, int heads, int ff, int blocks, int lightHeads, int lightFf) {
+    long f0 = f[0];
+    long f1 = f[1];
+    long f2 = f[2];
+    long e = embed;
+    long encoder = 9 * (f0 + f0 * f0 + f0 * f1 + f1 * f1 + f1 * f2 + f2 * f2);
+    long bottleneck = f2 * e + blocks * (4 * e * heads * e + 2 * e * ff);
+    long decoder = 9 * (e * f2 + 2 * f2 * f2 + f2 * f1 + 2 * f1 * f1 + 2 * f1 * f1 + f1 * f0 + 2 * f0 * f0 + f0)
+        + 4 * f1 * lightHeads * f1 + 2 * f1 * lightFf;
+    return encoder + bottleneck + 2 * decoder;
   }
 
   private static void positive(String key, int value) {
@@ -194,8 +241,8 @@ public record ModelConfig(
     if (v == null) {
       return fallback;
     }
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException("model config: '" + key + "' must be a number, found " + v);
+    if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue())) {
+      throw new IllegalArgumentException("model config: '" + key + "' must be a finite number, found " + v);
     }
     return n.doubleValue();
   }
@@ -203,6 +250,9 @@ public record ModelConfig(
   private static int toInt(String key, Object v) {
     if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
       throw new IllegalArgumentException("model config: '" + key + "' must be an integer, found " + v);
+    }
+    if (Math.abs(n.doubleValue()) > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("model config: '" + key + "' is out of range, found " + v);
     }
     return n.intValue();
   }

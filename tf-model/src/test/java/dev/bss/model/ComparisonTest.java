@@ -27,6 +27,9 @@ class ComparisonTest {
   void nanOnOneSideIsAMismatch() {
     Comparison c = Comparison.of(new float[] {Float.NaN, 1f}, new float[] {0f, 1f}, 1, 0);
     assertEquals(1, c.mismatches());
-    assertTrue(Comparison.of(new float[] {Float.NaN}, new float[] {Float.NaN}, 0, 0).passed());
+    // NaN is never within tolerance, even against NaN, and a NaN expected value cannot make the tolerance NaN.
+    assertFalse(Comparison.of(new float[] {Float.NaN}, new float[] {Float.NaN}, 0, 0).passed());
+    assertEquals(2, Comparison.of(new float[] {0.5f, 0.5f}, new float[] {Float.NaN, Float.NaN}, 1e-4, 1e-3)
+        .mismatches());
   }
 }

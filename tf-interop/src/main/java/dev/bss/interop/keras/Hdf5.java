@@ -111,6 +111,7 @@ final class Hdf5 {
    * @throws IllegalArgumentException naming the file and dataset when it is not a float array or cannot be read
    */
   static Weight weight(Dataset d, String where) {
+    checkDeclaredSizes(List.of(d), where);
     Object flat;
     try {
       flat = d.getDataFlat();
@@ -131,9 +132,49 @@ final class Hdf5 {
       data = new float[] {f};
     } else {
       throw new IllegalArgumentException(where + ": dataset " + strip(d.getPath()) + " holds "
-          + (flat == null ? "nothing" : d.getJavaType().getSimpleName()) + ", expected float32 values");
+          + (flat == null ? "no data" : (d.getDataType().getSize() * 8) + "-bit " + d.getDataType().getClass()
+              .getSimpleName() + " values read as " + flat.getClass().getSimpleName())
+          + ", expected 32- or 64-bit floating point values");
     }
     return new Weight(shape, data);
+  }
+
+  /** Largest dataset read (2^25 values, 128 MiB of float32; the seed's largest weight has 147,456). */
+  static final long MAX_DATASET_VALUES = 1L << 25;
+
+  /** Largest total of the datasets read from one file (2^26 values; the seed has 4,491,402 in all). */
+  static final long MAX_TOTAL_VALUES = 1L << 26;
+
+  /**
+   * Checks the sizes the datasets declare in their headers before any is read, so that a small file with a huge
+   * (compressed) dataset is refused without allocating it.
+   */
+  static void checkDeclaredSizes(java.util.Collection<Dataset> datasets, String where) {
+    long total = 0;
+    for (Dataset d : datasets) {
+      long n;
+      try {
+        n = 1;
+        for (long dim : d.getDimensionsAsLong()) {
+          n = Math.multiplyExact(n, Math.max(dim, 0));
+        }
+      } catch (ArithmeticException e) {
+        n = Long.MAX_VALUE;
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(where + ": dataset " + strip(d.getPath()) + " unreadable ("
+            + e.getMessage() + ")", e);
+      }
+      if (n > MAX_DATASET_VALUES) {
+        throw new IllegalArgumentException(where + ": dataset " + strip(d.getPath()) + " declares shape "
+            + java.util.Arrays.toString(d.getDimensionsAsLong()) + " (" + n + " values), more than the "
+            + MAX_DATASET_VALUES + " accepted for one weight of this network");
+      }
+      total += n;
+      if (total > MAX_TOTAL_VALUES) {
+        throw new IllegalArgumentException(where + ": datasets declare more than " + MAX_TOTAL_VALUES
+            + " values in all, more than any model of this network holds");
+      }
+    }
   }
 
   /** A string attribute (fixed or variable length), or null when absent. */

@@ -7,6 +7,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.bss.interop.AtomicFiles;
+import dev.bss.interop.JsonLimits;
+import dev.bss.interop.SafeZip;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
@@ -68,7 +70,7 @@ public final class KerasArchive {
       if (weightsEntry == null) {
         throw new IllegalArgumentException(where + ": no model.weights.h5 entry (found " + names(zip) + ")");
       }
-      byte[] h5 = zip.getInputStream(weightsEntry).readAllBytes();
+      byte[] h5 = SafeZip.read(zip, weightsEntry, where + " model.weights.h5", SafeZip.MAX_MEMBER_BYTES);
       Map<String, Weight> datasets;
       try (HdfFile hdf = Hdf5.open(h5, where + " model.weights.h5")) {
         datasets = KerasWeightsH5.readDatasets(hdf, where + " model.weights.h5");
@@ -92,6 +94,10 @@ public final class KerasArchive {
       return KerasWeightsH5.fromDatasets(datasets, config, pos, where);
     } catch (IOException e) {
       throw new IllegalArgumentException(where + ": cannot read (" + e.getMessage() + ")", e);
+    } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NullPointerException
+        | NumberFormatException e) {
+      // Gson's getAs* on a value of another kind: config.json does not have Keras's structure.
+      throw new IllegalArgumentException(where + ": malformed config.json (" + e.getMessage() + ")", e);
     }
   }
 
@@ -144,13 +150,9 @@ public final class KerasArchive {
     if (entry == null) {
       throw new IllegalArgumentException(".keras file " + file + ": no config.json entry (found " + names(zip) + ")");
     }
-    String text = new String(zip.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      return JsonParser.parseString(text).getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException e) {
-      throw new IllegalArgumentException(".keras file " + file + ": config.json is not a JSON object ("
-          + e.getMessage() + ")", e);
-    }
+    String where = ".keras file " + file + " config.json";
+    String text = new String(SafeZip.read(zip, entry, where, JsonLimits.MAX_CONFIG_BYTES), StandardCharsets.UTF_8);
+    return JsonLimits.parseObject(text, where);
   }
 
   private static List<String> names(ZipFile zip) {
@@ -202,6 +204,13 @@ public final class KerasArchive {
     while (e != null && e.isJsonArray()) {
       shape.add((long) e.getAsJsonArray().size());
       e = e.getAsJsonArray().size() == 0 ? null : e.getAsJsonArray().get(0);
+    }
+    // The declared shape comes from the first element of each level; check it before allocating (a small hostile
+    // file can declare [1, 16, 10^9]).
+    if (shape.size() != 3 || shape.get(0) != 1 || shape.get(1) != ModelConfig.TOKENS || shape.get(2) < 1
+        || shape.get(2) > ModelConfig.MAX_WIDTH) {
+      throw new IllegalArgumentException(where + ": position embedding (__tensor__ value): expected shape [1, "
+          + ModelConfig.TOKENS + ", embed_dim] with embed_dim <= " + ModelConfig.MAX_WIDTH + ", found " + shape);
     }
     long n = shape.stream().reduce(1L, (a, b) -> a * b);
     float[] data = new float[Math.toIntExact(n)];

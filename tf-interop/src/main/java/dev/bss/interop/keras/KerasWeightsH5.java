@@ -33,7 +33,10 @@ public final class KerasWeightsH5 {
 
   private KerasWeightsH5() {}
 
-  /** The raw contents: every dataset by its path ({@code layers/conv2d/vars/0}). */
+  /**
+   * The raw contents: every dataset by its path ({@code layers/conv2d/vars/0}); datasets outside {@code layers/} and
+   * {@value #POS_EMBEDDING_DATASET} map to null (named, not read).
+   */
   public static Map<String, Weight> readDatasets(Path file) {
     try (HdfFile hdf = Hdf5.open(file, "Keras weights file")) {
       return readDatasets(hdf, file.toString());
@@ -42,8 +45,19 @@ public final class KerasWeightsH5 {
 
   static Map<String, Weight> readDatasets(HdfFile hdf, String where) {
     Map<String, Weight> out = new LinkedHashMap<>();
-    for (Map.Entry<String, Dataset> e : Hdf5.datasets(hdf, where).entrySet()) {
-      out.put(e.getKey(), Hdf5.weight(e.getValue(), where));
+    Map<String, Dataset> all = Hdf5.datasets(hdf, where);
+    // Only layer variables and the position embedding can be weights; any other dataset (optimizer state, or a
+    // hostile compressed blob) is listed by name but never decompressed. Declared sizes are checked before reading.
+    Map<String, Dataset> toRead = new LinkedHashMap<>();
+    for (Map.Entry<String, Dataset> e : all.entrySet()) {
+      if (e.getKey().startsWith("layers/") || e.getKey().equals(POS_EMBEDDING_DATASET)) {
+        toRead.put(e.getKey(), e.getValue());
+      }
+    }
+    Hdf5.checkDeclaredSizes(toRead.values(), where);
+    for (Map.Entry<String, Dataset> e : all.entrySet()) {
+      Dataset d = toRead.get(e.getKey());
+      out.put(e.getKey(), d == null ? null : Hdf5.weight(d, where));
     }
     if (out.keySet().stream().noneMatch(k -> k.startsWith("layers/"))) {
       throw new IllegalArgumentException(where + ": no Keras 3 weights found (expected datasets under layers/<layer>"

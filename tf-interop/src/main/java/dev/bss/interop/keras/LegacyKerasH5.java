@@ -1,7 +1,7 @@
 package dev.bss.interop.keras;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.bss.interop.JsonLimits;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
@@ -43,6 +43,7 @@ public final class LegacyKerasH5 {
             + "weights file; a Keras 3 .weights.h5 file must be named *.weights.h5)");
       }
       WeightSet weights = new WeightSet();
+      java.util.Map<String, Dataset> listed = new java.util.LinkedHashMap<>();
       List<String> problems = new ArrayList<>();
       for (String layer : layerNames) {
         Node node = root.getChildren().get(layer);
@@ -57,8 +58,13 @@ public final class LegacyKerasH5 {
             continue;
           }
           String path = weightName.endsWith(":0") ? weightName.substring(0, weightName.length() - 2) : weightName;
-          weights.put(path, Hdf5.weight(dataset, where));
+          listed.put(path, dataset);
         }
+      }
+      // Every listed dataset's declared size is checked (one by one and in all) before any is read.
+      Hdf5.checkDeclaredSizes(listed.values(), where);
+      for (java.util.Map.Entry<String, Dataset> e : listed.entrySet()) {
+        weights.put(e.getKey(), Hdf5.weight(e.getValue(), where));
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(where + ": listed weights missing: " + String.join(", ", problems));
@@ -66,7 +72,11 @@ public final class LegacyKerasH5 {
       String modelConfig = Hdf5.stringAttribute(hdf, "model_config");
       Weight pos = positionEmbedding;
       if (pos == null && modelConfig != null) {
-        JsonObject configJson = JsonParser.parseString(modelConfig).getAsJsonObject();
+        if (modelConfig.length() > JsonLimits.MAX_CONFIG_BYTES) {
+          throw new IllegalArgumentException(where + ": model_config attribute of " + modelConfig.length()
+              + " characters, more than the " + JsonLimits.MAX_CONFIG_BYTES + " accepted");
+        }
+        JsonObject configJson = JsonLimits.parseObject(modelConfig, where + " model_config attribute");
         try {
           pos = KerasArchive.positionEmbedding(KerasArchive.functionalLayers(configJson, where), where);
         } catch (IllegalArgumentException e) {
@@ -83,6 +93,9 @@ public final class LegacyKerasH5 {
       }
       WeightCheck.validate(weights, config, where);
       return new KerasModelWeights(config, weights);
+    } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NullPointerException
+        | NumberFormatException e) {
+      throw new IllegalArgumentException(where + ": malformed model_config attribute (" + e.getMessage() + ")", e);
     } catch (io.jhdf.exceptions.HdfException e) {
       throw new IllegalArgumentException(where + ": unreadable HDF5 (truncated or damaged?): " + e.getMessage(), e);
     }

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,6 +40,12 @@ public final class Npy {
 
   /** Reads a {@code .npy} file keeping its dtype and raw bytes (e.g. uint8 images). */
   public static NpyArray read(Path file) {
+    Header header = readHeader(file);
+    long bytes = header.size() * header.itemSize();
+    if (bytes > Integer.MAX_VALUE - 64 - header.dataOffset()) {
+      throw new IllegalArgumentException(file + ": shape " + Arrays.toString(header.shape()) + " holds " + bytes
+          + " bytes, too large to load whole (at most 2 GiB)");
+    }
     byte[] content;
     try {
       content = Files.readAllBytes(file);
@@ -47,6 +55,30 @@ public final class Npy {
       throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
     }
     return parse(file.toString(), content);
+  }
+
+  /**
+   * Reads {@code count} elements from {@code first} on as float32 (converted as {@link NpyArray#toWeight()} does),
+   * for streaming a large file in chunks without loading it whole.
+   */
+  public static float[] readFloats(Path file, Header header, long first, int count) {
+    int item = header.itemSize();
+    if (first < 0 || count < 0 || first + count > header.size()) {
+      throw new IllegalArgumentException(file + ": elements " + first + ".." + (first + count) + " out of range");
+    }
+    ByteBuffer buffer = ByteBuffer.allocate(Math.multiplyExact(count, item));
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long position = header.dataOffset() + first * item;
+      while (buffer.hasRemaining()) {
+        int n = channel.read(buffer, position + buffer.position());
+        if (n < 0) {
+          throw new IllegalArgumentException(file + ": truncated data (the file shrank while being read)");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    return new NpyArray(header.source(), header.dtype(), new long[] {count}, buffer.array()).toWeight().data();
   }
 
   /** Writes {@code weight} as a float32 C-order {@code .npy} file, atomically. */
@@ -93,11 +125,68 @@ public final class Npy {
     return buffer.array();
   }
 
+  /**
+   * A validated {@code .npy} header: dtype, shape and where the data starts; the data size matches the file's.
+   *
+   * @param source the file (and npz member) it came from, used in error messages
+   * @param dtype one of {@code <f4 <f8 |u1 <i4 <i8}
+   * @param shape dimensions in C order
+   * @param dataOffset the byte offset of the first element
+   */
+  public record Header(String source, String dtype, long[] shape, long dataOffset) {
+    /** Number of elements. */
+    public long size() {
+      return NpyArray.elementCount(shape);
+    }
+
+    /** Bytes per element. */
+    public int itemSize() {
+      return NpyArray.itemSize(dtype);
+    }
+  }
+
+  /** Longest header accepted (NumPy itself refuses headers over 10,000 bytes by default). */
+  private static final int MAX_HEADER_BYTES = 1 << 16;
+
+  /**
+   * Reads and validates only the header of a {@code .npy} file (the data is not read): the declared size is checked
+   * against the file's before anything is allocated.
+   */
+  public static Header readHeader(Path file) {
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException(file + ": is a directory, expected a .npy file");
+    }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long length = channel.size();
+      ByteBuffer prefix = ByteBuffer.allocate((int) Math.min(length, 12 + MAX_HEADER_BYTES));
+      while (prefix.hasRemaining() && channel.read(prefix) >= 0) {
+        // read the whole prefix
+      }
+      return parseHeader(file.toString(), Arrays.copyOf(prefix.array(), prefix.position()), length);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": file not found");
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
   /** Parses a whole {@code .npy} file already in memory; {@code source} names it in error messages. */
   static NpyArray parse(String source, byte[] content) {
-    if (content.length < MAGIC.length + 2 || !Arrays.equals(content, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+    Header h = parseHeader(source, content, content.length);
+    byte[] data = Arrays.copyOfRange(content, (int) h.dataOffset(), content.length);
+    return new NpyArray(source, h.dtype(), h.shape(), data);
+  }
+
+  /** Validates the header at the start of {@code prefix}, for a file of {@code fileLength} bytes. */
+  static Header parseHeader(String source, byte[] content, long fileLength) {
+    if (!Arrays.equals(content, 0, Math.min(MAGIC.length, content.length), MAGIC, 0,
+        Math.min(MAGIC.length, content.length)) || content.length == 0) {
       throw new IllegalArgumentException(source + ": not a NumPy .npy file (expected magic \\x93NUMPY, found "
           + describeStart(content) + ")");
+    }
+    if (content.length < MAGIC.length + 2) {
+      throw new IllegalArgumentException(source + ": truncated .npy file (" + fileLength + " bytes, a header needs "
+          + "at least 10)");
     }
     int major = content[6] & 0xFF;
     int minor = content[7] & 0xFF;
@@ -108,13 +197,17 @@ public final class Npy {
     int lengthBytes = major == 1 ? 2 : 4;
     int headerStart = 8 + lengthBytes;
     if (content.length < headerStart) {
-      throw new IllegalArgumentException(source + ": truncated .npy header (file has " + content.length + " bytes)");
+      throw new IllegalArgumentException(source + ": truncated .npy header (file has " + fileLength + " bytes)");
     }
     ByteBuffer le = ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN);
     long headerLength = major == 1 ? (le.getShort(8) & 0xFFFF) : (le.getInt(8) & 0xFFFFFFFFL);
+    if (headerLength > MAX_HEADER_BYTES) {
+      throw new IllegalArgumentException(source + ": .npy header of " + headerLength + " bytes, more than the "
+          + MAX_HEADER_BYTES + " accepted");
+    }
     if (headerStart + headerLength > content.length) {
       throw new IllegalArgumentException(source + ": truncated .npy header (header says " + headerLength
-          + " bytes, file has " + (content.length - headerStart) + " after the length field)");
+          + " bytes, file has " + (fileLength - headerStart) + " after the length field)");
     }
     String text = new String(content, headerStart, (int) headerLength,
         major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
@@ -142,21 +235,19 @@ public final class Npy {
       throw new IllegalArgumentException(source + ": expected shape to be a tuple of integers, found "
           + dict.get("shape"));
     }
-    long count;
+    long expected;
     try {
-      count = NpyArray.elementCount(shape);
+      expected = Math.multiplyExact(NpyArray.elementCount(shape), NpyArray.itemSize(dtype));
     } catch (ArithmeticException | IllegalArgumentException e) {
-      throw new IllegalArgumentException(source + ": invalid shape " + Arrays.toString(shape));
+      throw new IllegalArgumentException(source + ": invalid shape " + Arrays.toString(shape) + " (too many elements)");
     }
     long dataStart = headerStart + headerLength;
-    long expected = count * NpyArray.itemSize(dtype);
-    long found = content.length - dataStart;
+    long found = fileLength - dataStart;
     if (found != expected) {
       throw new IllegalArgumentException(source + ": " + (found < expected ? "truncated data" : "trailing data")
           + ": shape " + Arrays.toString(shape) + " " + dtype + " needs " + expected + " bytes, found " + found);
     }
-    byte[] data = Arrays.copyOfRange(content, (int) dataStart, content.length);
-    return new NpyArray(source, dtype, shape, data);
+    return new Header(source, dtype, shape, dataStart);
   }
 
   private static String normaliseDtype(String source, String descr) {
@@ -328,6 +419,50 @@ public final class Npy {
     private void skipSpace() {
       while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
         pos++;
+      }
+    }
+  }
+
+  /**
+   * Writes a float32 {@code .npy} of a known shape chunk by chunk, so that a large output never sits whole in memory.
+   * Closing it checks that exactly the shape's values were written.
+   */
+  public static final class FloatWriter implements java.io.Closeable {
+    private final Path file;
+    private final FileChannel channel;
+    private final long expected;
+    private long written;
+
+    /** Creates {@code file} (it must not exist) and writes the header for {@code shape}. */
+    public FloatWriter(Path file, long[] shape) throws IOException {
+      this.file = file;
+      long n = 1;
+      for (long d : shape) {
+        n = Math.multiplyExact(n, d);
+      }
+      this.expected = n;
+      this.channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      channel.write(ByteBuffer.wrap(header("<f4", shape)));
+    }
+
+    /** Appends {@code count} values of {@code values} from {@code offset}. */
+    public void write(float[] values, int offset, int count) throws IOException {
+      if (written + count > expected) {
+        throw new IllegalStateException(file + ": more than the " + expected + " values of its shape");
+      }
+      ByteBuffer buffer = ByteBuffer.allocate(4 * count).order(ByteOrder.LITTLE_ENDIAN);
+      buffer.asFloatBuffer().put(values, offset, count);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      written += count;
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+      if (written != expected) {
+        throw new IllegalStateException(file + ": " + written + " values written, its shape holds " + expected);
       }
     }
   }

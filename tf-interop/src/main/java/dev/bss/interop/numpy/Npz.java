@@ -1,9 +1,9 @@
 package dev.bss.interop.numpy;
 
 import dev.bss.interop.AtomicFiles;
+import dev.bss.interop.SafeZip;
 import dev.bss.model.Weight;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -40,6 +40,7 @@ public final class Npz {
   public static Map<String, NpyArray> read(Path file) {
     Map<String, NpyArray> arrays = new LinkedHashMap<>();
     try (ZipFile zip = open(file)) {
+      SafeZip.checkTotal(zip, file.toString(), SafeZip.MAX_MEMBER_BYTES);
       for (ZipEntry entry : Collections.list(zip.entries())) {
         if (entry.isDirectory()) {
           continue;
@@ -127,15 +128,7 @@ public final class Npz {
 
   private static NpyArray readEntry(Path file, ZipFile zip, ZipEntry entry) {
     String source = file + "[" + entry.getName() + "]";
-    byte[] content;
-    try (InputStream in = zip.getInputStream(entry)) {
-      content = in.readAllBytes();
-    } catch (ZipException e) {
-      throw new IllegalArgumentException(source + ": corrupt zip member: " + e.getMessage());
-    } catch (IOException e) {
-      throw new IllegalArgumentException(source + ": cannot read zip member: " + e.getMessage());
-    }
-    return Npy.parse(source, content);
+    return Npy.parse(source, SafeZip.read(zip, entry, source, SafeZip.MAX_MEMBER_BYTES));
   }
 
   private static List<String> keys(Path file, ZipFile zip) {

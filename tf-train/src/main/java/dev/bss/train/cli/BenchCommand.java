@@ -24,6 +24,9 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** Largest batch timed: TensorFlow's activations for the seed network take about 2 MB a sample. */
+  static final int MAX_BATCH = 4096;
+
   /** Class of the training benchmark, looked up at run time so that this command builds without it. */
   static final String TRAIN_BENCH_CLASS = "dev.bss.train.bench.TrainBench";
 
@@ -66,8 +69,9 @@ public final class BenchCommand implements Callable<Integer> {
       throw new Cli.UserException("--warmup: expected a number >= 0, found " + warmup);
     }
     for (int b : batches) {
-      if (b < 1) {
-        throw new Cli.UserException("--batch: expected sizes >= 1, found " + Arrays.toString(batches));
+      if (b < 1 || b > MAX_BATCH) {
+        throw new Cli.UserException("--batch: expected sizes from 1 to " + MAX_BATCH + ", found "
+            + Arrays.toString(batches));
       }
     }
     ModelConfig modelConfig = ConfigOption.resolve(config);

@@ -29,11 +29,11 @@ public final class Cli {
       if (verbose) {
         ex.printStackTrace(err);
       }
-      String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+      String msg = ErrorMessages.describe(ex);
       err.println("bss " + commandLine.getCommandName() + ": " + msg.lines().findFirst().orElse(msg)
           + (msg.lines().count() > 1 ? "\n" + msg.lines().skip(1).reduce("", (a, b) -> a + "  " + b + "\n").stripTrailing() : ""));
       err.flush();
-      return ex instanceof UserException ue ? ue.exitCode() : (ex instanceof IllegalArgumentException ? EXIT_BAD_INPUT : 1);
+      return ErrorMessages.exitCode(ex);
     });
     return cl;
   }
@@ -49,6 +49,12 @@ public final class Cli {
     public UserException(String message, int exitCode) {
       super(message);
       this.exitCode = exitCode;
+    }
+
+    /** Bad input (status 2) reported with its cause kept for {@code --verbose}. */
+    public UserException(String message, Throwable cause) {
+      super(message, cause);
+      this.exitCode = EXIT_BAD_INPUT;
     }
 
     public int exitCode() {

@@ -62,19 +62,34 @@ public final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!(atol >= 0) || !(rtol >= 0)) {
-      throw new Cli.UserException("--atol and --rtol must be >= 0, found " + atol + " and " + rtol);
+    try {
+      return compare();
+    } catch (Cli.UserException e) {
+      throw e.exitCode() == 1 ? new Cli.UserException(e.getMessage(), e) : e;
+    } catch (RuntimeException e) {
+      // Exit status 1 means "beyond tolerance" only: every other failure is bad input (status 2).
+      throw new Cli.UserException(ErrorMessages.describe(e), e);
     }
-    Weight mixtures = readImages(inputs, "--inputs");
-    Weight e1 = readFloats(expected.get(0), "--expected");
-    Weight e2 = readFloats(expected.get(1), "--expected");
+  }
+
+  private int compare() {
+    if (!(atol >= 0) || !(rtol >= 0) || !Double.isFinite(atol) || !Double.isFinite(rtol)) {
+      throw new Cli.UserException("--atol and --rtol must be finite and >= 0, found " + atol + " and " + rtol);
+    }
+    MixtureInputs inputFile = MixtureInputs.open(inputs, "--inputs", spec.commandLine().getErr());
+    long values = inputFile.count() * Separator.IMAGE_VALUES;
     for (Path p : expected) {
-      Weight e = p.equals(expected.get(0)) ? e1 : e2;
-      if (e.size() != mixtures.size()) {
-        throw new Cli.UserException("--expected " + p + ": expected shape " + mixtures.shapeString()
-            + " (like --inputs), found " + e.shapeString());
+      Npy.Header h = header(p);
+      if (h.size() != values) {
+        throw new Cli.UserException("--expected " + p + ": expected shape " + Arrays.toString(inputFile.shape())
+            + " (like --inputs), found " + Arrays.toString(h.shape()));
       }
     }
+    // inputs, two expected and two actual arrays, plus one conversion buffer
+    Memory.require("--inputs " + inputs, inputFile.count(), 6L * 4 * Separator.IMAGE_VALUES, "mixtures");
+    Weight mixtures = new Weight(inputFile.shape(), inputFile.readAll());
+    Weight e1 = readFloats(expected.get(0), "--expected");
+    Weight e2 = readFloats(expected.get(1), "--expected");
     SeparationResult result;
     String description;
     try (Separator separator = modelOptions.open(model)) {
@@ -153,25 +168,20 @@ public final class CompareCommand implements Callable<Integer> {
     return new SeparationResult(d1, d2);
   }
 
+  private static Npy.Header header(Path file) {
+    try {
+      return Npy.readHeader(file);
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      throw new Cli.UserException("--expected " + e.getMessage(), e);
+    }
+  }
+
   /** A float array file (.npy), with the option named in errors. */
   static Weight readFloats(Path file, String option) {
     try {
       return Npy.readFloats(file);
-    } catch (IllegalArgumentException e) {
-      throw new Cli.UserException(option + " " + e.getMessage());
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      throw new Cli.UserException(option + " " + e.getMessage(), e);
     }
-  }
-
-  /** Mixtures from an .npy: {@code [N, 32, 32, 1]} or {@code [N, 32, 32]}, returned as {@code [N, 32, 32, 1]}. */
-  static Weight readImages(Path file, String option) {
-    Weight w = readFloats(file, option);
-    long[] s = w.shape();
-    boolean rank4 = s.length == 4 && s[1] == 32 && s[2] == 32 && s[3] == 1;
-    boolean rank3 = s.length == 3 && s[1] == 32 && s[2] == 32;
-    if (!rank4 && !rank3) {
-      throw new Cli.UserException(option + " " + file + ": expected shape [N, 32, 32, 1] (or [N, 32, 32]), found "
-          + w.shapeString());
-    }
-    return rank4 ? w : new Weight(new long[] {s[0], 32, 32, 1}, w.data());
   }
 }

@@ -1,18 +1,15 @@
 package dev.bss.train.cli;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonParseException;
+import dev.bss.interop.ModelFiles;
 import dev.bss.model.ModelConfig;
-import java.io.IOException;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Resolves a {@code --config} argument to a {@link ModelConfig}: {@code seed} (the notebook's network), {@code tiny}
  * (the small test network of {@code keras-reference/tiny.json}) or the path of a JSON file with the keys of
- * {@code tiny.json} (absent keys take the seed's values).
+ * {@code tiny.json} (absent keys take the seed's values), or a checkpoint's {@code model.json}. Every command that
+ * takes {@code --config} resolves it here, so it means the same everywhere.
  */
 public final class ConfigOption {
 
@@ -37,23 +34,18 @@ public final class ConfigOption {
     Path file = Path.of(value);
     if (!Files.isRegularFile(file)) {
       throw new Cli.UserException("--config: expected seed, tiny or a JSON config file, found '" + value
-          + "' (no such file)");
-    }
-    Map<?, ?> map;
-    try (Reader reader = Files.newBufferedReader(file)) {
-      map = new Gson().fromJson(reader, Map.class);
-    } catch (IOException | JsonParseException e) {
-      throw new Cli.UserException("--config " + file + ": not a readable JSON object (" + e.getMessage() + ")");
-    }
-    if (map == null) {
-      throw new Cli.UserException("--config " + file + ": expected a JSON object, found an empty file");
+          + "' (" + (Files.isDirectory(file) ? "a directory" : "no such file") + ")");
     }
     try {
-      @SuppressWarnings("unchecked")
-      Map<String, ?> typed = (Map<String, ?>) map;
-      return ModelConfig.fromMap(typed);
+      return ModelFiles.readConfigJson(file);
     } catch (IllegalArgumentException e) {
-      throw new Cli.UserException("--config " + file + ": " + e.getMessage());
+      String msg = e.getMessage();
+      for (String prefix : new String[] {"model config " + file + ": ", file + ": "}) {
+        if (msg.startsWith(prefix)) {
+          msg = msg.substring(prefix.length());
+        }
+      }
+      throw new Cli.UserException("--config " + file + ": " + msg, e);
     }
   }
 }

@@ -50,6 +50,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (draws <= 0 || samples <= 0) {
       throw new Cli.UserException("--draws and --samples must be positive, found " + draws + " and " + samples);
     }
+    // one draw holds the mixtures, both targets and both predictions of every sample
+    Memory.require("--samples", samples, 5L * 4 * Separator.IMAGE_VALUES, "test pairs per draw");
     int threadCount = Devices.threadCount(threads);
     Devices.Choice choice = Devices.choose(device, threadCount);
     Datasets datasets = DataSource.resolve(Optional.ofNullable(data), System.getenv(),

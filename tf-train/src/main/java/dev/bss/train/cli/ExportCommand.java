@@ -34,12 +34,14 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "OUT", description = "file or directory to write")
   Path out;
 
-
+  @Option(names = "--overwrite", description = "replace an existing non-empty OUT (never the source or a folder "
+      + "holding it)")
+  boolean overwrite;
 
   @Mixin ModelFileOptions modelOptions;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() {
     ModelFiles.Format target = ModelFiles.Format.forExport(format);
     String name = out.getFileName().toString();
     if (target == ModelFiles.Format.WEIGHTS_H5 && !name.endsWith(".weights.h5")) {
@@ -48,12 +50,33 @@ public final class ExportCommand implements Callable<Integer> {
     if (target == ModelFiles.Format.KERAS && !name.endsWith(".keras")) {
       throw new Cli.UserException("--out " + out + ": Keras 3 loads models only from a file named *.keras");
     }
+    OutputTarget.check("--out", out, source, target == ModelFiles.Format.SAVED_MODEL
+        || target == ModelFiles.Format.CHECKPOINT, overwrite);
     ModelFiles.LoadedModel model = modelOptions.load(source);
-    ModelFiles.save(model.config(), model.weights(), target, out, source.toString());
+    save(model, target, "--out", out, source);
     PrintWriter o = spec.commandLine().getOut();
     o.println("read " + model.describe());
     o.println("wrote " + target.cliName() + " " + out);
     o.flush();
     return 0;
+  }
+
+  /** Writes the model, reporting a failed write (disk full, permissions) as one line naming the output. */
+  static void save(ModelFiles.LoadedModel model, ModelFiles.Format target, String option, Path out, Path source) {
+    try {
+      ModelFiles.save(model.config(), model.weights(), target, out, source.toString());
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof IllegalArgumentException) {
+        throw (IllegalArgumentException) e;
+      }
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      String why = root.getMessage() != null ? root.getMessage().strip().lines().findFirst().orElse("")
+          : root.getClass().getSimpleName();
+      throw new Cli.UserException(option + " " + out + ": cannot write " + target.cliName() + " (" + why
+          + "); nothing was written", 1);
+    }
   }
 }

@@ -1,7 +1,6 @@
 package dev.bss.train.cli;
 
 import dev.bss.interop.ModelFiles;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -30,14 +29,17 @@ public final class ImportCommand implements Callable<Integer> {
   @Option(names = "--to", required = true, paramLabel = "OUT", description = "checkpoint directory to write")
   Path to;
 
-
+  @Option(names = "--overwrite", description = "replace an existing non-empty OUT (never the source or a folder "
+      + "holding it)")
+  boolean overwrite;
 
   @Mixin ModelFileOptions modelOptions;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() {
+    OutputTarget.check("--to", to, source, true, overwrite);
     ModelFiles.LoadedModel model = modelOptions.load(source);
-    ModelFiles.save(model.config(), model.weights(), ModelFiles.Format.CHECKPOINT, to, source.toString());
+    ExportCommand.save(model, ModelFiles.Format.CHECKPOINT, "--to", to, source);
     PrintWriter out = spec.commandLine().getOut();
     out.println("imported " + model.describe());
     out.println("wrote checkpoint " + to + " (" + model.weights().size() + " arrays, " + model.weights().totalValues()

@@ -11,9 +11,10 @@ import picocli.CommandLine.Option;
  * --trust-model. */
 public final class ModelFileOptions {
 
-  @Option(names = "--config", paramLabel = "FILE.json",
-      description = "model config (default: from the file, or inferred from the weights' shapes)")
-  Path config;
+  @Option(names = "--config", paramLabel = "seed|tiny|FILE",
+      description = "model config: seed, tiny or a JSON file (default: from the model file, or inferred from the "
+          + "weights' shapes)")
+  String config;
 
   @Option(names = "--pos-embedding", paramLabel = "FILE.npy",
       description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
@@ -28,7 +29,7 @@ public final class ModelFileOptions {
 
   /** The --config override, or null to take the file's own (or inferred) config. */
   ModelConfig configOverride() {
-    return config == null ? null : ModelFiles.readConfigJson(config);
+    return config == null ? null : ConfigOption.resolve(config);
   }
 
   /** Loads a model's weights and config with these options. */

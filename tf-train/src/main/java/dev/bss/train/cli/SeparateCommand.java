@@ -12,7 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "separate", mixinStandardHelpOptions = true,
     description = {"Separates mixtures into an MNIST digit (decoded1) and a Fashion-MNIST item (decoded2).",
-        "Inputs: grayscale PNGs of 32x32 (28x28 are zero-padded to 32x32) or --npy [N, 32, 32, 1] in [0, 1].",
+        "Inputs: PNG images of 32x32 (28x28 are zero-padded to 32x32; colour is converted to gray, alpha composited",
+        "over black; other image formats are refused) or --npy [N, 32, 32, 1] (or [N, 32, 32]) float in [0, 1]",
+        "or uint8 0-255 (divided by 255), streamed in chunks.",
         "Writes <name>_decoded1.png, <name>_decoded2.png per input and grid.png into --out; with --npy also "
             + "decoded1.npy and decoded2.npy (float32 [N, 32, 32, 1], input order). --no-png skips the images."})
 public final class SeparateCommand implements Callable<Integer> {
@@ -73,72 +75,100 @@ public final class SeparateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    List<String> names = new ArrayList<>();
-    float[] mixtures;
+    PrintWriter err = spec.commandLine().getErr();
+    MixtureInputs npy = null;
+    List<Path> images = List.of();
+    long count;
+    String npyStem = null;
     if (inputs.npy != null) {
-      Weight w = CompareCommand.readImages(inputs.npy, "--npy");
-      mixtures = w.data();
-      String stem = stem(inputs.npy);
-      for (int i = 0; i < w.shape()[0]; i++) {
-        names.add(String.format(Locale.ROOT, "%s_%04d", stem, i));
-      }
+      npy = MixtureInputs.open(inputs.npy, "--npy", err);
+      count = npy.count();
+      npyStem = stem(inputs.npy);
     } else {
-      mixtures = new float[inputs.images.size() * Separator.IMAGE_VALUES];
-      for (int i = 0; i < inputs.images.size(); i++) {
-        Path image = inputs.images.get(i);
-        System.arraycopy(readPng(image), 0, mixtures, i * Separator.IMAGE_VALUES, Separator.IMAGE_VALUES);
-        names.add(stem(image));
-      }
-      if (names.stream().distinct().count() != names.size()) {
+      images = inputs.images;
+      count = images.size();
+      List<String> stems = images.stream().map(SeparateCommand::stem).toList();
+      if (stems.stream().distinct().count() != stems.size()) {
         throw new Cli.UserException("IMAGE: two inputs have the same file name; outputs would overwrite each other");
       }
     }
     if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw new Cli.UserException("--out " + out + ": exists and is not a directory");
+      throw new Cli.UserException("--out " + out + ": exists and is a file, expected a folder");
     }
-    SeparationResult result;
-    String description;
-    try (Separator separator = modelOptions.open(model)) {
-      description = separator.description();
-      result = CompareCommand.separateAll(separator, mixtures);
+    Path outParent = out.toAbsolutePath().getParent();
+    if (outParent != null && Files.exists(outParent) && !Files.isDirectory(outParent)) {
+      throw new Cli.UserException("--out " + out + ": " + outParent + " is a file, not a folder");
     }
-    // Everything is written into a temporary folder first, then moved in: no partial output on failure.
-    Path parent = out.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".");
-    List<Path> written = new ArrayList<>();
-    try {
-      if (!noPng) {
-        for (int i = 0; i < names.size(); i++) {
-          writePng(image(result.decoded1(), i, 1), tmp.resolve(names.get(i) + "_decoded1.png"));
-          writePng(image(result.decoded2(), i, 1), tmp.resolve(names.get(i) + "_decoded2.png"));
-        }
-        writePng(grid(mixtures, result, Math.min(GRID_MAX, names.size())), tmp.resolve("grid.png"));
+    // Images are few: read (and validate) them all before the model is opened.
+    float[] imageMixtures = null;
+    if (npy == null) {
+      imageMixtures = new float[images.size() * Separator.IMAGE_VALUES];
+      for (int i = 0; i < images.size(); i++) {
+        System.arraycopy(PngImages.read(images.get(i)), 0, imageMixtures, i * Separator.IMAGE_VALUES,
+            Separator.IMAGE_VALUES);
       }
-      if (inputs.npy != null) {
-        // The outputs as arrays, in input order, for comparisons in Python without PNG rounding.
-        long[] shape = {names.size(), 32, 32, 1};
-        Npy.writeFloats(tmp.resolve("decoded1.npy"), new Weight(shape, result.decoded1()));
-        Npy.writeFloats(tmp.resolve("decoded2.npy"), new Weight(shape, result.decoded2()));
+    }
+    int gridRows = (int) Math.min(GRID_MAX, count);
+    float[][] grid = new float[3][gridRows * Separator.IMAGE_VALUES];
+    String description;
+    // Everything is written into a temporary folder first, then moved in: no partial output on failure. Mixtures are
+    // read, separated and written one chunk at a time, so a large --npy streams in bounded memory.
+    Path tmp = AtomicFiles.createTemporaryDirectory(out);
+    try {
+      // The outputs as arrays, in input order, for comparisons in Python without PNG rounding; written per chunk.
+      long[] shape = {count, 32, 32, 1};
+      try (Separator separator = modelOptions.open(model);
+          Npy.FloatWriter decoded1 = npy == null ? null : new Npy.FloatWriter(tmp.resolve("decoded1.npy"), shape);
+          Npy.FloatWriter decoded2 = npy == null ? null : new Npy.FloatWriter(tmp.resolve("decoded2.npy"), shape)) {
+        description = separator.description();
+        int per = Separator.IMAGE_VALUES;
+        for (long start = 0; start < count; start += CompareCommand.BATCH) {
+          int n = (int) Math.min(CompareCommand.BATCH, count - start);
+          float[] mixtures = npy != null ? npy.read(start, n)
+              : Arrays.copyOfRange(imageMixtures, (int) start * per, (int) (start + n) * per);
+          SeparationResult result = separator.separate(mixtures, n);
+          if (decoded1 != null) {
+            decoded1.write(result.decoded1(), 0, n * per);
+            decoded2.write(result.decoded2(), 0, n * per);
+          }
+          for (int i = 0; i < n; i++) {
+            long index = start + i;
+            String name = npy != null ? String.format(Locale.ROOT, "%s_%04d", npyStem, index)
+                : stem(images.get((int) index));
+            if (!noPng) {
+              writePng(image(result.decoded1(), i, 1), tmp.resolve(name + "_decoded1.png"));
+              writePng(image(result.decoded2(), i, 1), tmp.resolve(name + "_decoded2.png"));
+            }
+            if (index < gridRows) {
+              int at = (int) index * per;
+              System.arraycopy(mixtures, i * per, grid[0], at, per);
+              System.arraycopy(result.decoded1(), i * per, grid[1], at, per);
+              System.arraycopy(result.decoded2(), i * per, grid[2], at, per);
+            }
+          }
+        }
+      }
+      if (!noPng) {
+        writePng(grid(grid[0], new SeparationResult(grid[1], grid[2]), gridRows), tmp.resolve("grid.png"));
       }
       Files.createDirectories(out);
       try (var files = Files.list(tmp)) {
         for (Path f : files.toList()) {
-          Path target = out.resolve(f.getFileName());
-          Files.move(f, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-          written.add(target);
+          Files.move(f, out.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING,
+              StandardCopyOption.ATOMIC_MOVE);
         }
       }
     } finally {
       AtomicFiles.deleteRecursively(tmp);
     }
+    AtomicFiles.removeOrphans(tmp.getParent(), out);
     PrintWriter o = spec.commandLine().getOut();
     o.println("model: " + description);
-    String arrays = inputs.npy != null ? "decoded1.npy + decoded2.npy" : "";
-    String images = noPng ? "" : (2 * names.size()) + " images + grid.png"
-        + (names.size() > GRID_MAX ? ", grid shows the first " + GRID_MAX : "");
-    o.println("separated " + names.size() + " mixture(s) into " + out + " (" + images
-        + (!images.isEmpty() && !arrays.isEmpty() ? ", " : "") + (images.isEmpty() && arrays.isEmpty()
+    String arrays = npy != null ? "decoded1.npy + decoded2.npy" : "";
+    String written = noPng ? "" : (2 * count) + " images + grid.png"
+        + (count > GRID_MAX ? ", grid shows the first " + GRID_MAX : "");
+    o.println("separated " + count + " mixture(s) into " + out + " (" + written
+        + (!written.isEmpty() && !arrays.isEmpty() ? ", " : "") + (written.isEmpty() && arrays.isEmpty()
         ? "nothing written: --no-png without --npy" : arrays) + ")");
     o.flush();
     return 0;
@@ -148,39 +178,6 @@ public final class SeparateCommand implements Callable<Integer> {
     String name = p.getFileName().toString();
     int dot = name.lastIndexOf('.');
     return dot > 0 ? name.substring(0, dot) : name;
-  }
-
-  /** A grayscale PNG as 1024 values in [0, 1]; 28x28 images are zero-padded by 2 pixels like the training data. */
-  static float[] readPng(Path file) {
-    BufferedImage img;
-    try {
-      img = Files.isRegularFile(file) ? ImageIO.read(file.toFile()) : null;
-    } catch (IOException e) {
-      throw new Cli.UserException("IMAGE " + file + ": unreadable (" + e.getMessage() + ")");
-    }
-    if (img == null) {
-      throw new Cli.UserException("IMAGE " + file + ": " + (Files.isRegularFile(file) ? "not an image ImageIO can read "
-          + "(expected a PNG)" : "no such file"));
-    }
-    int w = img.getWidth();
-    int h = img.getHeight();
-    int pad;
-    if (w == 32 && h == 32) {
-      pad = 0;
-    } else if (w == 28 && h == 28) {
-      pad = 2;
-    } else {
-      throw new Cli.UserException("IMAGE " + file + ": expected a 32x32 (or 28x28) image, found " + w + "x" + h);
-    }
-    float[] values = new float[Separator.IMAGE_VALUES];
-    BufferedImage gray = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-    gray.getGraphics().drawImage(img, 0, 0, null);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        values[(y + pad) * 32 + x + pad] = gray.getRaster().getSample(x, y, 0) / 255f;
-      }
-    }
-    return values;
   }
 
   private static BufferedImage image(float[] data, int index, int scale) {

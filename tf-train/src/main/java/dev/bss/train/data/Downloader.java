@@ -49,7 +49,9 @@ final class Downloader {
           throw new DataException("download of " + url + " failed: HTTP " + response.statusCode());
         }
         long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-        temp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".part");
+        // createFile (not createTempFile, which makes 0600 files): the cached file gets the umask's permissions.
+        temp = Files.createFile(target.toAbsolutePath().getParent().resolve("." + target.getFileName() + "."
+            + ProcessHandle.current().pid() + "-" + Long.toUnsignedString(System.nanoTime(), 36) + ".part"));
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         long copied = 0;
         int reportedTenth = 0;

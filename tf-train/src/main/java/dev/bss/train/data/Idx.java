@@ -66,6 +66,9 @@ public final class Idx {
     }
   }
 
+  /** Most images (or labels) one IDX file may announce. */
+  static final long MAX_ITEMS = 250_000;
+
   private static byte[] read(String source, InputStream gzipped, int expectedMagic) {
     boolean images = expectedMagic == IMAGES_MAGIC;
     String kind = images ? "IDX image file" : "IDX label file";
@@ -96,8 +99,10 @@ public final class Idx {
         itemBytes = (long) RAW_SIDE * RAW_SIDE;
       }
       long expected = count * itemBytes;
-      if (expected > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException(source + ": header says " + count + " items, more than one array holds");
+      if (count > MAX_ITEMS) {
+        // A small gzip bomb could otherwise inflate to gigabytes: MNIST and Fashion-MNIST have 60,000 at most.
+        throw new IllegalArgumentException(source + ": header says " + count + (images ? " images" : " labels")
+            + ", more than the " + MAX_ITEMS + " accepted (MNIST and Fashion-MNIST have 60000)");
       }
       // One bulk read into an exact-size array: no per-pixel work, the whole file costs one inflate pass.
       byte[] data = in.readNBytes((int) expected);
@@ -112,7 +117,8 @@ public final class Idx {
       }
       return data;
     } catch (EOFException e) {
-      throw new IllegalArgumentException(source + ": truncated gzip data (" + e.getMessage() + ")");
+      throw new IllegalArgumentException(source + ": truncated gzip data (the file ends before its gzip stream does"
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
     } catch (ZipException e) {
       throw new IllegalArgumentException(source + ": not a valid gzip file (" + e.getMessage() + ")");
     } catch (IOException e) {

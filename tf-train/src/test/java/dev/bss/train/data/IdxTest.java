@@ -102,6 +102,9 @@ class IdxTest {
     assertBad(Idx::readLabels, shortLabels, "header says 4 labels (4 bytes), file has only 3 bytes of data");
     Path trailing = write("trailing.gz", TestFiles.idx(new int[] {2049, 2}, new byte[3]));
     assertBad(Idx::readLabels, trailing, "trailing data after the 2 labels the header announces");
+    // A gzip bomb announcing millions of images is refused from its header, before inflating it.
+    Path bomb = write("bomb.gz", TestFiles.idx(new int[] {2051, 3_000_000, 28, 28}, new byte[784]));
+    assertBad(Idx::readImages, bomb, "header says 3000000 images, more than the 250000 accepted");
     Path header = write("header.gz", TestFiles.gzip(new byte[] {0, 0, 8, 3, 0, 0}));
     assertBad(Idx::readImages, header, "expected an IDX image file header, found only 6 bytes");
   }
