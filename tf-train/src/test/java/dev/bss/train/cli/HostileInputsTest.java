@@ -141,9 +141,12 @@ class HostileInputsTest {
     String result = lines.stream().filter(l -> l.startsWith("CASE")).findFirst().orElse(String.join("\n", lines));
     System.out.println("streaming separate of " + Files.size(npy) / 1_000_000 + " MB .npy under -Xmx40m: " + result);
     assertTrue(result.contains("exit=0"), result);
+    // Two PNGs per mixture, grid.png, and the outputs as arrays (decoded1.npy, decoded2.npy), written per chunk.
     try (Stream<Path> files = Files.list(out)) {
-      assertEquals(2L * count + 1, files.count());
+      assertEquals(2L * count + 3, files.count());
     }
+    assertEquals(List.of(1L * count, 32L, 32L, 1L), java.util.Arrays.stream(Npy.readHeader(out.resolve("decoded2.npy"))
+        .shape()).boxed().toList());
   }
 
   private static void addCase(List<String> args, Map<String, String> fragments, String name, String fragment,
