@@ -71,7 +71,8 @@ public final class SeparationModel {
 
   /**
    * Builds the network on an input placeholder of the given shape; anything but {@code [batch, 32, 32, 1]} is
-   * rejected naming {@code input_img}.
+   * rejected naming {@code input_img}. A positive batch fixes the placeholder's batch (static shapes everywhere);
+   * -1 leaves it open.
    */
   public static SeparationModel build(Ops tf, ModelConfig config, Shape inputShape) {
     long[] s = inputShape.asArray();
@@ -80,8 +81,9 @@ public final class SeparationModel {
           + (s == null ? "unknown rank" : GraphContext.describe(s)));
     }
     GraphContext context = new GraphContext(tf);
+    // A fixed batch (s[0] > 0) gives every op a static shape, which FLOP counting needs; -1 is the usual.
     Placeholder<TFloat32> input = tf.withName(INPUT_NAME).placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
+        Placeholder.shape(Shape.of(s[0] > 0 ? s[0] : -1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
     Flow image = context.input(INPUT_NAME, input);
     int[] f = config.filters();
     int embed = config.embedDim();

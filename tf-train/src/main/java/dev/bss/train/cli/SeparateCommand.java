@@ -3,7 +3,9 @@ package dev.bss.train.cli;
 import dev.bss.interop.AtomicFiles;
 import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
+import dev.bss.interop.Separators;
 import dev.bss.model.Weight;
+import dev.bss.train.loop.Precision;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import org.tensorflow.proto.ConfigProto;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,6 +65,10 @@ public final class SeparateCommand implements Callable<Integer> {
 
 
 
+  @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32", description = "float32 "
+      + "(default) or bf16 (Keras's mixed_bfloat16; needs a CPU with AVX512_BF16 or AMX)")
+  String precision;
+
   @Mixin ModelFileOptions modelOptions;
 
   @Override
@@ -91,7 +98,11 @@ public final class SeparateCommand implements Callable<Integer> {
     }
     SeparationResult result;
     String description;
-    try (Separator separator = modelOptions.open(model)) {
+    Precision mode = Precision.parse(precision);
+    mode.checkSupported();
+    try (Separator separator = mode == Precision.FLOAT32 ? modelOptions.open(model)
+        : Separators.open(model, modelOptions.configOverride(), modelOptions.posEmbedding,
+            mode.apply(ConfigProto.getDefaultInstance()))) {
       description = separator.description();
       result = CompareCommand.separateAll(separator, mixtures);
     }

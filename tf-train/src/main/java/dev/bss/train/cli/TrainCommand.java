@@ -5,6 +5,7 @@ import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
 import dev.bss.train.loop.DatasetsPairData;
 import dev.bss.train.loop.Devices;
+import dev.bss.train.loop.Precision;
 import dev.bss.train.loop.Progress;
 import dev.bss.train.loop.TrainOptions;
 import dev.bss.train.loop.Trainer;
@@ -67,6 +68,11 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "intra-op threads (default: available processors)")
   Integer threads;
 
+  @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32",
+      description = "float32 (default) or bf16: Keras's mixed_bfloat16 (bf16 compute, float32 weights and loss); "
+          + "needs a CPU with AVX512_BF16 or AMX")
+  String precision;
+
   @Option(names = "--out", description = "output folder (default: runs/<timestamp>)") Path out;
   @Option(names = "--resume", description = "continue the run in --out from its last complete checkpoint")
   boolean resume;
@@ -114,7 +120,9 @@ public final class TrainCommand implements Callable<Integer> {
     if (threadCount <= 0) {
       throw new Cli.UserException("--threads: expected a positive integer, found " + threadCount);
     }
-    Devices.Choice choice = Devices.choose(device, threadCount);
+    Precision mode = Precision.parse(precision);
+    mode.checkSupported();
+    Devices.Choice choice = mode.apply(Devices.choose(device, threadCount));
     Datasets datasets = loadData(data, p.fullData());
     List<String> commandLine = new ArrayList<>(List.of("bss", "train"));
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
