@@ -71,17 +71,27 @@ public final class SeparationModel {
 
   /**
    * Builds the network on an input placeholder of the given shape; anything but {@code [batch, 32, 32, 1]} is
-   * rejected naming {@code input_img}.
+   * rejected naming {@code input_img}. A positive batch fixes the placeholder's batch (static shapes everywhere);
+   * -1 leaves it open.
    */
   public static SeparationModel build(Ops tf, ModelConfig config, Shape inputShape) {
+    return build(tf, config, inputShape, false);
+  }
+
+  /**
+   * Builds the network as {@link #build(Ops, ModelConfig, Shape)}; {@code fusedBatchNorm} trains BatchNormalization
+   * through TensorFlow's fused kernel (the bf16 precision's choice; float32 keeps Keras's formula).
+   */
+  public static SeparationModel build(Ops tf, ModelConfig config, Shape inputShape, boolean fusedBatchNorm) {
     long[] s = inputShape.asArray();
     if (s == null || s.length != 4 || s[1] != ModelConfig.IMAGE_SIZE || s[2] != ModelConfig.IMAGE_SIZE || s[3] != 1) {
       throw new IllegalArgumentException(INPUT_NAME + " (InputLayer): expected input [batch, 32, 32, 1], found "
           + (s == null ? "unknown rank" : GraphContext.describe(s)));
     }
-    GraphContext context = new GraphContext(tf);
+    GraphContext context = new GraphContext(tf, fusedBatchNorm);
+    // A fixed batch (s[0] > 0) gives every op a static shape, which FLOP counting needs; -1 is the usual.
     Placeholder<TFloat32> input = tf.withName(INPUT_NAME).placeholder(TFloat32.class,
-        Placeholder.shape(Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
+        Placeholder.shape(Shape.of(s[0] > 0 ? s[0] : -1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
     Flow image = context.input(INPUT_NAME, input);
     int[] f = config.filters();
     int embed = config.embedDim();

@@ -4,17 +4,25 @@ import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TFloat32;
 
 /**
  * Keras 3 {@code BatchNormalization} on the channel axis of {@code [batch, h, w, c]} (shape kept): gamma, beta,
  * moving_mean, moving_variance, each {@code [c]}; momentum 0.99, epsilon 1e-3.
  *
- * <p>Training branch: batch mean and biased batch variance {@code E[x^2] - E[x]^2} (Keras's formula) over
- * (batch, h, w), plus an update op
- * {@code moving = moving * 0.99 + stat * 0.01} registered with the context. Inference branch: moving statistics.
- * Keras: the variance is biased, unlike the Bessel-corrected one TF's FusedBatchNorm returns, so the fused kernel
- * is not used.
+ * <p>Training branch: normalization with the batch mean and the biased batch variance over (batch, h, w), plus
+ * an update op {@code moving = moving * 0.99 + stat * 0.01} registered with the context, both as Keras 3's
+ * {@code ops.moments} ({@code E[x^2] - E[x]^2}) + {@code batch_normalization}. Inference branch: moving statistics,
+ * elementwise as Keras writes it.
+ *
+ * <p>When the context asks for it ({@link GraphContext#fusedBatchNorm()}, the bf16 precision), the training branch
+ * runs TensorFlow's fused kernel instead ({@code FusedBatchNormV3}: one pass forward and one
+ * {@code FusedBatchNormGradV3} backward, instead of ~10 elementwise ops and reductions each way). Keras: its variance
+ * is computed in another float order than Keras's formula, which moves later training losses past the tolerance of
+ * {@code ../shared/keras-training}, so float32 training keeps the written-out formula.
  */
 public final class BatchNormalization extends KerasLayer {
 
@@ -58,15 +66,52 @@ public final class BatchNormalization extends KerasLayer {
     if (!training) {
       return normalize(ops, x, movingMean, movingVariance, gamma, beta);
     }
-    Operand<org.tensorflow.types.TInt32> axes = ops.constant(new int[] {0, 1, 2});
+    Statistics batch = context.fusedBatchNorm() ? fusedTraining(ops, x, gamma, beta)
+        : unfusedTraining(ops, x, gamma, beta);
+    context.addBatchNormUpdate(ops.withName("update_moving_mean").assign(movingMean,
+        movingAverage(ops, movingMean, batch.mean())));
+    context.addBatchNormUpdate(ops.withName("update_moving_variance").assign(movingVariance,
+        movingAverage(ops, movingVariance, batch.variance())));
+    return batch.output();
+  }
+
+  /**
+   * Output and batch statistics of the training branch.
+   *
+   * @param output normalized {@code [batch, h, w, c]}
+   * @param mean batch mean {@code [c]}
+   * @param variance biased batch variance {@code [c]} (Keras's)
+   */
+  record Statistics(Operand<TFloat32> output, Operand<TFloat32> mean, Operand<TFloat32> variance) {}
+
+  /**
+   * The training branch through {@code FusedBatchNormV3} (NHWC, is_training): its output is normalized with the
+   * biased variance, as Keras's; its {@code batch_variance} output is Bessel-corrected ({@code * n / (n - 1)},
+   * n = batch * h * w), so it is scaled back by {@code (n - 1) / n} for the moving variance.
+   */
+  static Statistics fusedTraining(Ops ops, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta) {
+    Operand<TFloat32> empty = ops.constant(new float[0]);
+    FusedBatchNorm<TFloat32, TFloat32> bn = ops.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
+        FusedBatchNorm.epsilon(EPSILON), FusedBatchNorm.isTraining(true), FusedBatchNorm.dataFormat("NHWC"));
+    // Keras: biased variance; n counts the values per channel (the batch is dynamic, so it is read from x).
+    Operand<TFloat32> n = ops.dtypes.cast(ops.math.div(ops.size(x, TInt64.class),
+        ops.gather(ops.shape(x, TInt64.class), ops.constant(3), ops.constant(0))), TFloat32.class);
+    Operand<TFloat32> biased = ops.math.mul(bn.batchVariance(),
+        ops.math.div(ops.math.sub(n, ops.constant(1f)), n));
+    return new Statistics(bn.y(), bn.batchMean(), biased);
+  }
+
+  /**
+   * The training branch written out as Keras's {@code ops.moments} + {@code batch_normalization}: the default, and
+   * the reference the fused kernel is tested against.
+   */
+  static Statistics unfusedTraining(Ops ops, Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta) {
+    Operand<TInt32> axes = ops.constant(new int[] {0, 1, 2});
     Operand<TFloat32> mean = ops.math.mean(x, axes);
     // Keras 3's moments (every backend): Var = E[x^2] - E[x]^2. Not mean((x - mean)^2): on near-constant channels
     // the two differ in float32 enough to move step-1 gradients by 1e-3 (keras-training/tiny-A; 4e-6 with this one).
     Operand<TFloat32> variance = ops.math.sub(ops.math.mean(ops.math.square(x), axes), ops.math.square(mean));
-    context.addBatchNormUpdate(ops.withName("update_moving_mean").assign(movingMean, movingAverage(ops, movingMean, mean)));
-    context.addBatchNormUpdate(
-        ops.withName("update_moving_variance").assign(movingVariance, movingAverage(ops, movingVariance, variance)));
-    return normalize(ops, x, mean, variance, gamma, beta);
+    return new Statistics(normalize(ops, x, mean, variance, gamma, beta), mean, variance);
   }
 
   /**

@@ -48,12 +48,27 @@ public final class GraphContext {
   private final List<Op> batchNormUpdates = new ArrayList<>();
   private final Placeholder<TInt64> dropoutSeed;
   private int dropoutLayers;
+  private final boolean fusedBatchNorm;
 
   public GraphContext(Ops tf) {
+    this(tf, false);
+  }
+
+  /**
+   * A context whose BatchNormalization layers train through TensorFlow's fused kernel when {@code fusedBatchNorm}
+   * (faster; not within the Keras training tolerances in float32, see {@link BatchNormalization}).
+   */
+  public GraphContext(Ops tf, boolean fusedBatchNorm) {
+    this.fusedBatchNorm = fusedBatchNorm;
     this.tf = tf;
     this.trainingOps = tf.withSubScope("training");
     this.inferenceOps = tf.withSubScope("inference");
     this.dropoutSeed = tf.withName("dropout_seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+  }
+
+  /** Whether BatchNormalization's training branch uses TensorFlow's fused kernel. */
+  public boolean fusedBatchNorm() {
+    return fusedBatchNorm;
   }
 
   /** Root ops (variables, placeholders). */

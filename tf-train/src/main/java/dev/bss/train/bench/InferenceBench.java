@@ -12,6 +12,7 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -28,17 +29,29 @@ public final class InferenceBench {
    * @param medianMillis median latency of one run
    * @param p90Millis 90th-percentile latency of one run
    * @param samplesPerSecond {@code batch * iterations / total time}
+   * @param profile one traced run after the timed ones, or null
+   * @param samplesPerCpuSecond samples of the timed runs over the process CPU time they took
    */
-  public record Timing(int batch, int iterations, double medianMillis, double p90Millis, double samplesPerSecond) {}
+  public record Timing(int batch, int iterations, double medianMillis, double p90Millis, double samplesPerSecond,
+      Profile.Report profile, double samplesPerCpuSecond) {}
 
   private InferenceBench() {}
 
-  /** Times {@code iterations} runs per batch size after {@code warmup} untimed ones. */
+  /** Times {@code iterations} runs per batch size after {@code warmup} untimed ones, TensorFlow's default session. */
   public static List<Timing> run(ModelConfig config, int[] batches, int iterations, int warmup) {
+    return run(config, batches, iterations, warmup, null, false);
+  }
+
+  /**
+   * Times {@code iterations} runs per batch size after {@code warmup} untimed ones in a session with
+   * {@code sessionConfig} (null: TensorFlow's defaults); with {@code profile}, traces one more run per batch size.
+   */
+  public static List<Timing> run(ModelConfig config, int[] batches, int iterations, int warmup,
+      ConfigProto sessionConfig, boolean profile) {
     List<Timing> timings = new ArrayList<>();
     try (Graph graph = new Graph()) {
       SeparationModel model = SeparationModel.build(Ops.create(graph), config);
-      try (Session session = new Session(graph)) {
+      try (Session session = sessionConfig == null ? new Session(graph) : new Session(graph, sessionConfig)) {
         model.variables().assign(session, model.variables().initialValues(1));
         SplittableRandom random = new SplittableRandom(7);
         for (int batch : batches) {
@@ -53,16 +66,19 @@ public final class InferenceBench {
             }
             double[] millis = new double[iterations];
             long start = System.nanoTime();
+            long cpu0 = CpuTime.processNanos();
             for (int i = 0; i < iterations; i++) {
               long t0 = System.nanoTime();
               runOnce(session, model, input);
               millis[i] = (System.nanoTime() - t0) / 1e6;
             }
             double totalSeconds = (System.nanoTime() - start) / 1e9;
+            double cpuSeconds = (CpuTime.processNanos() - cpu0) / 1e9;
             double[] sorted = millis.clone();
             Arrays.sort(sorted);
+            Profile.Report report = profile ? Profile.trace(runner(session, model, input)) : null;
             timings.add(new Timing(batch, iterations, percentile(sorted, 0.5), percentile(sorted, 0.9),
-                batch * (double) iterations / totalSeconds));
+                batch * (double) iterations / totalSeconds, report, batch * (double) iterations / cpuSeconds));
           }
         }
       }
@@ -70,9 +86,12 @@ public final class InferenceBench {
     return timings;
   }
 
+  private static Session.Runner runner(Session session, SeparationModel model, TFloat32 input) {
+    return session.runner().feed(model.input(), input).fetch(model.decoded1(false)).fetch(model.decoded2(false));
+  }
+
   private static void runOnce(Session session, SeparationModel model, TFloat32 input) {
-    try (Result result = session.runner().feed(model.input(), input).fetch(model.decoded1(false))
-        .fetch(model.decoded2(false)).run()) {
+    try (Result result = runner(session, model, input).run()) {
       if (result.size() != 2) {
         throw new IllegalStateException("expected both heads, got " + result.size() + " outputs");
       }

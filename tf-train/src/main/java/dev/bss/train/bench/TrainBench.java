@@ -2,74 +2,42 @@ package dev.bss.train.bench;
 
 import dev.bss.model.ModelConfig;
 import dev.bss.train.loop.Batch;
-import dev.bss.train.loop.Devices;
 import dev.bss.train.loop.TrainingGraph;
-import java.io.PrintStream;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
+import org.tensorflow.Tensor;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * Training throughput: full training steps (forward, gradients, Keras Adam, BN updates) per second at a given batch,
- * after a warm-up, on synthetic mixtures (the data pipeline is not part of the measurement).
+ * after a warm-up, on synthetic mixtures fed as the training loop feeds them (the data pipeline is not part of the
+ * measurement; {@code bss train} prints the loop's own throughput next to it).
  */
 public final class TrainBench {
 
-  /** Warm-up steps before timing (the first step also optimizes the graph). */
-  public static final int WARM_UP = 3;
-
   private TrainBench() {}
 
-  /** The measured throughput. */
-  public record Measurement(int batch, int steps, double secondsPerStep, double samplesPerSecond, String device,
-      double warmUpSeconds) {}
+  /**
+   * The measured throughput of one batch size.
+   *
+   * @param batch pairs per step
+   * @param steps timed steps
+   * @param secondsPerStep mean time of a timed step
+   * @param samplesPerSecond {@code batch * steps / total time}
+   * @param warmUpSeconds time of the untimed steps (the first one also optimizes the graph)
+   * @param profile one traced step after the timed ones, or null
+   * @param samplesPerCpuSecond samples of the timed steps over the process CPU time they took
+   */
+  public record Measurement(int batch, int steps, double secondsPerStep, double samplesPerSecond,
+      double warmUpSeconds, Profile.Report profile, double samplesPerCpuSecond) {}
 
   /**
-   * The entry point of {@code bss bench --what train}: times each batch size after {@code warmup} steps; returns
-   * the exit status.
+   * Times {@code steps} training steps at {@code batch} after {@code warmUp} untimed ones (at least one) in a session
+   * with {@code sessionConfig}; with {@code profile}, traces one more step.
    */
-  public static int run(ModelConfig config, int[] batches, int iterations, int warmup, java.io.PrintWriter out) {
-    int threads = Runtime.getRuntime().availableProcessors();
-    Devices.Choice choice = Devices.choose("auto", threads);
-    if (choice.notice() != null) {
-      out.println("notice: " + choice.notice());
-    }
-    out.println("Training benchmark (forward + gradients + Keras Adam + BN updates per step, synthetic batches); "
-        + choice.describe(threads));
-    out.printf(Locale.ROOT, "%8s %14s %14s %14s%n", "batch", "samples/s", "ms/step", "warm-up s");
-    for (int batch : batches) {
-      Measurement m = time(config, batch, iterations, warmup, choice);
-      out.printf(Locale.ROOT, "%8d %14.1f %14.1f %14.1f%n", batch, m.samplesPerSecond(), m.secondsPerStep() * 1e3,
-          m.warmUpSeconds());
-      out.flush();
-    }
-    return 0;
-  }
-
-  /** Runs the benchmark and prints one line per phase to {@code out}. */
-  public static void run(ModelConfig config, int batch, int steps, String device, PrintStream out) {
-    measure(config, batch, steps, device, Runtime.getRuntime().availableProcessors(), out);
-  }
-
-  /** Like {@link #run} with a thread count; returns the measurement. */
-  public static Measurement measure(ModelConfig config, int batch, int steps, String device, int threads,
-      PrintStream out) {
-    if (batch <= 0 || steps <= 0) {
-      throw new IllegalArgumentException("bench: --batch and --steps must be positive, found " + batch + " and "
-          + steps);
-    }
-    Devices.Choice choice = Devices.choose(device, threads);
-    if (choice.notice() != null) {
-      out.println("notice: " + choice.notice());
-    }
-    out.println(choice.describe(threads));
-    Measurement m = time(config, batch, steps, WARM_UP, choice);
-    out.printf(Locale.ROOT, "warm-up: %d steps in %.1f s%n", WARM_UP, m.warmUpSeconds());
-    out.printf(Locale.ROOT, "train: batch %d, %d steps: %.1f ms/step, %.1f samples/s (%s, %d threads)%n", batch,
-        steps, m.secondsPerStep() * 1e3, m.samplesPerSecond(), m.device(), threads);
-    return m;
-  }
-
-  private static Measurement time(ModelConfig config, int batch, int steps, int warmUp, Devices.Choice choice) {
+  public static Measurement time(ModelConfig config, int batch, int steps, int warmUp, ConfigProto sessionConfig,
+      boolean profile) {
     if (batch <= 0 || steps <= 0 || warmUp < 0) {
       throw new IllegalArgumentException("bench: batch and steps must be positive, found " + batch + " and "
           + steps);
@@ -81,21 +49,32 @@ public final class TrainBench {
       data.fashion()[i] = random.nextFloat();
       data.mixture()[i] = (data.mnist()[i] + data.fashion()[i]) / 2;
     }
-    try (TrainingGraph graph = new TrainingGraph(config, choice.config())) {
+    try (TrainingGraph graph = new TrainingGraph(config, sessionConfig)) {
       graph.initialize(graph.model().variables().initialValues(1));
       long t0 = System.nanoTime();
-      // At least one untimed step: the first run also optimizes the graph.
-      for (int s = 0; s < Math.max(1, warmUp); s++) {
+      int warm = Math.max(1, warmUp);
+      for (int s = 0; s < warm; s++) {
         graph.step(data, 1e-3f, new long[] {1, s});
       }
-      double warm = (System.nanoTime() - t0) / 1e9;
+      double warmSeconds = (System.nanoTime() - t0) / 1e9;
       long t1 = System.nanoTime();
+      long cpu0 = CpuTime.processNanos();
       for (int s = 0; s < steps; s++) {
-        graph.step(data, 1e-3f, new long[] {1, warmUp + s});
+        graph.step(data, 1e-3f, new long[] {1, warm + s});
       }
       double seconds = (System.nanoTime() - t1) / 1e9;
-      return new Measurement(batch, steps, seconds / steps, steps * (double) batch / seconds,
-          choice.gpu() ? "gpu" : "cpu", warm);
+      double cpuSeconds = (CpuTime.processNanos() - cpu0) / 1e9;
+      Profile.Report report = null;
+      if (profile) {
+        List<Tensor> tensors = new ArrayList<>();
+        try {
+          report = Profile.trace(graph.stepRunner(data, 1e-3f, new long[] {1, warm + steps}, true, tensors));
+        } finally {
+          tensors.forEach(Tensor::close);
+        }
+      }
+      return new Measurement(batch, steps, seconds / steps, steps * (double) batch / seconds, warmSeconds, report,
+          steps * (double) batch / cpuSeconds);
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.bss.train.eval.Evaluation;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.loop.DatasetsPairData;
 import dev.bss.train.loop.Devices;
+import dev.bss.train.loop.Precision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -38,6 +39,8 @@ public final class EvaluateCommand implements Callable<Integer> {
       + "complete, else the embedded copy, which holds both full test sets)") Path data;
   @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto") String device;
   @Option(names = "--threads", description = "intra-op threads (default: available processors)") Integer threads;
+  @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32", description = "float32 "
+      + "(default) or bf16 (Keras's mixed_bfloat16; needs a CPU with AVX512_BF16 or AMX)") String precision;
   @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
   @Option(names = "--trust-model", description = "run a SavedModel even if its graph has ops beyond pure "
       + "computation (file or network I/O, Python calls, ...); only for files you trust") boolean trustModel;
@@ -53,7 +56,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     // one draw holds the mixtures, both targets and both predictions of every sample
     Memory.require("--samples", samples, 5L * 4 * Separator.IMAGE_VALUES, "test pairs per draw");
     int threadCount = Devices.threadCount(threads);
-    Devices.Choice choice = Devices.choose(device, threadCount);
+    Precision mode = Precision.parse(precision);
+    mode.checkSupported();
+    Devices.Choice choice = mode.apply(Devices.choose(device, threadCount));
     Datasets datasets = DataSource.resolve(Optional.ofNullable(data), System.getenv(),
         DataSource.defaultKerasHome(System.getenv()), false);
     DatasetsPairData pairs = new DatasetsPairData(datasets);

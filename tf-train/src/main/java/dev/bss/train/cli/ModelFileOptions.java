@@ -39,6 +39,11 @@ public final class ModelFileOptions {
 
   /** Opens a model for inference with these options. */
   Separator open(Path model) {
-    return Separators.open(model, configOverride(), posEmbedding, null, trustModel);
+    return open(model, null);
+  }
+
+  /** Opens a model for inference with these options and a session config (null: TensorFlow's defaults). */
+  Separator open(Path model, org.tensorflow.proto.ConfigProto sessionConfig) {
+    return Separators.open(model, configOverride(), posEmbedding, sessionConfig, trustModel);
   }
 }

@@ -5,6 +5,7 @@ import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
 import dev.bss.interop.numpy.Npy;
 import dev.bss.model.Weight;
+import dev.bss.train.loop.Precision;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import org.tensorflow.proto.ConfigProto;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,6 +73,10 @@ public final class SeparateCommand implements Callable<Integer> {
 
 
 
+  @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32", description = "float32 "
+      + "(default) or bf16 (Keras's mixed_bfloat16; needs a CPU with AVX512_BF16 or AMX)")
+  String precision;
+
   @Mixin ModelFileOptions modelOptions;
 
   @Override
@@ -99,6 +105,8 @@ public final class SeparateCommand implements Callable<Integer> {
     if (outParent != null && Files.exists(outParent) && !Files.isDirectory(outParent)) {
       throw new Cli.UserException("--out " + out + ": " + outParent + " is a file, not a folder");
     }
+    Precision mode = Precision.parse(precision);
+    mode.checkSupported();
     // Images are few: read (and validate) them all before the model is opened.
     float[] imageMixtures = null;
     if (npy == null) {
@@ -117,7 +125,8 @@ public final class SeparateCommand implements Callable<Integer> {
     try {
       // The outputs as arrays, in input order, for comparisons in Python without PNG rounding; written per chunk.
       long[] shape = {count, 32, 32, 1};
-      try (Separator separator = modelOptions.open(model);
+      try (Separator separator = modelOptions.open(model,
+              mode == Precision.FLOAT32 ? null : mode.apply(ConfigProto.getDefaultInstance()));
           Npy.FloatWriter decoded1 = npy == null ? null : new Npy.FloatWriter(tmp.resolve("decoded1.npy"), shape);
           Npy.FloatWriter decoded2 = npy == null ? null : new Npy.FloatWriter(tmp.resolve("decoded2.npy"), shape)) {
         description = separator.description();

@@ -10,6 +10,7 @@ import dev.bss.train.loop.InitWeights;
 import dev.bss.train.loop.PairData;
 import dev.bss.train.loop.PairsDataset;
 import dev.bss.train.loop.Devices;
+import dev.bss.train.loop.Precision;
 import dev.bss.train.loop.Progress;
 import dev.bss.train.loop.ResumeCheck;
 import dev.bss.train.loop.TrainOptions;
@@ -102,6 +103,11 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "intra-op threads (default: available processors)")
   Integer threads;
 
+  @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32",
+      description = "float32 (default) or bf16: Keras's mixed_bfloat16 (bf16 compute, float32 weights and loss); "
+          + "needs a CPU with AVX512_BF16 or AMX")
+  String precision;
+
   @Option(names = "--out", description = "output folder (default: runs/<timestamp>)") Path out;
   @Option(names = "--resume", description = "continue the run in --out from its last intact checkpoint (options "
       + "left out take the checkpoint's values; those that shape the weights may not change)")
@@ -136,6 +142,8 @@ public final class TrainCommand implements Callable<Integer> {
     ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(outDir.resolve("checkpoints"))
         : ResumeCheck.Defaults.NONE;
     Preset p = presetNamed(preset != null ? preset : recorded.string("preset", QUICK.name()), preset != null);
+    Precision mode = Precision.parse(precision);
+    mode.checkSupported();
     InitWeights initWeights = null;
     ModelConfig model;
     if (init != null) {
@@ -207,7 +215,8 @@ public final class TrainCommand implements Callable<Integer> {
         evalSamples != null ? evalSamples : recorded.integer("eval_samples", p.evalSamples()),
         fit);
     int threadCount = Devices.threadCount(threads != null ? threads : recorded.optionalInteger("threads"));
-    Devices.Choice choice = Devices.choose(device != null ? device : recorded.string("device", "auto"), threadCount);
+    Devices.Choice choice = mode.apply(Devices.choose(device != null ? device : recorded.string("device", "auto"),
+        threadCount));
     List<String> commandLine = new ArrayList<>(List.of("bss"));
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
     Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, trainingData, dataOption,

@@ -57,12 +57,22 @@ public final class TrainingGraph implements AutoCloseable {
     }
   }
 
-  /** Builds the graph and opens a session with {@code sessionConfig} (threads, devices). */
+  /**
+   * Builds the graph and opens a session with {@code sessionConfig} (threads, devices, precision). Under the bf16
+   * precision BatchNormalization trains through TensorFlow's fused kernel; float32 keeps Keras's formula, which the
+   * Keras training fixtures hold to their tolerances.
+   */
   public TrainingGraph(ModelConfig config, ConfigProto sessionConfig) {
+    this(config, sessionConfig, Precision.of(sessionConfig) != Precision.FLOAT32);
+  }
+
+  /** As {@link #TrainingGraph(ModelConfig, ConfigProto)}, choosing the BatchNormalization kernel explicitly. */
+  public TrainingGraph(ModelConfig config, ConfigProto sessionConfig, boolean fusedBatchNorm) {
     graph = new Graph();
     try {
       Ops tf = Ops.create(graph);
-      model = SeparationModel.build(tf, config);
+      model = SeparationModel.build(tf, config,
+          Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1), fusedBatchNorm);
       Ops train = tf.withSubScope("training");
       Shape image = Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1);
       mnistTarget = train.withName("mnist_target").placeholder(TFloat32.class, Placeholder.shape(image));
@@ -180,23 +190,32 @@ public final class TrainingGraph implements AutoCloseable {
   private StepLoss runLosses(Batch batch, float lr, long[] dropoutSeed, boolean update) {
     List<Tensor> tensors = new ArrayList<>();
     try {
-      Session.Runner runner = session.runner();
-      runner.feed(model.input(), track(tensors, images(batch.mixture(), batch.size())));
-      runner.feed(mnistTarget, track(tensors, images(batch.mnist(), batch.size())));
-      runner.feed(fashionTarget, track(tensors, images(batch.fashion(), batch.size())));
-      runner.feed(model.dropoutSeed(), track(tensors, TInt64.vectorOf(dropoutSeed)));
-      runner.fetch(loss).fetch(decoded1Loss).fetch(decoded2Loss);
-      if (update) {
-        runner.feed(learningRate, track(tensors, TFloat32.scalarOf(lr)));
-        stepTargets.forEach(runner::addTarget);
-      }
-      try (var result = runner.run()) {
+      try (var result = stepRunner(batch, lr, dropoutSeed, update, tensors).run()) {
         return new StepLoss(((TFloat32) result.get(0)).getFloat(), ((TFloat32) result.get(1)).getFloat(),
             ((TFloat32) result.get(2)).getFloat());
       }
     } finally {
       tensors.forEach(Tensor::close);
     }
+  }
+
+  /**
+   * A runner of one step (or, without {@code update}, of the losses only) on a batch, fetching loss, decoded1_loss
+   * and decoded2_loss; the fed tensors are added to {@code tensors}, which the caller closes after the run (the
+   * benchmark's profiler runs it traced).
+   */
+  public Session.Runner stepRunner(Batch batch, float lr, long[] dropoutSeed, boolean update, List<Tensor> tensors) {
+    Session.Runner runner = session.runner();
+    runner.feed(model.input(), track(tensors, images(batch.mixture(), batch.size())));
+    runner.feed(mnistTarget, track(tensors, images(batch.mnist(), batch.size())));
+    runner.feed(fashionTarget, track(tensors, images(batch.fashion(), batch.size())));
+    runner.feed(model.dropoutSeed(), track(tensors, TInt64.vectorOf(dropoutSeed)));
+    runner.fetch(loss).fetch(decoded1Loss).fetch(decoded2Loss);
+    if (update) {
+      runner.feed(learningRate, track(tensors, TFloat32.scalarOf(lr)));
+      stepTargets.forEach(runner::addTarget);
+    }
+    return runner;
   }
 
   /** A float32 tensor {@code [count, 32, 32, 1]} over a copy of {@code values}. */

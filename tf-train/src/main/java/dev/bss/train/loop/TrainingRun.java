@@ -86,6 +86,10 @@ public final class TrainingRun {
       out.println("notice: " + device.notice());
     }
     out.println(device.describe(threads));
+    if (Precision.of(device.config()) != Precision.FLOAT32) {
+      out.println("precision: " + Precision.of(device.config()).label() + " (mixed: bf16 compute, float32 weights "
+          + "and loss)");
+    }
     out.println("data: " + data.description());
     out.printf(Locale.ROOT, "model: %s, preset %s: %d epochs x %d steps x batch %d, lr %s, seed %d%n",
         options.config().equals(dev.bss.model.ModelConfig.seed()) ? "seed config"
@@ -206,6 +210,7 @@ public final class TrainingRun {
     Map<String, Object> dev = new LinkedHashMap<>();
     dev.put("requested", device.requested());
     dev.put("used", device.gpu() ? "gpu" : "cpu");
+    dev.put("precision", Precision.of(device.config()).label());
     dev.put("visible", device.visible());
     dev.put("intra_op_threads", threads);
     dev.put("inter_op_threads", 1);

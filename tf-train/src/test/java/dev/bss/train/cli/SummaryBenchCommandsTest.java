@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.bench.InferenceBench;
 import java.io.IOException;
@@ -63,14 +66,47 @@ class SummaryBenchCommandsTest {
 
   @Test
   void benchPrintsThroughputAndRejectsBadArguments() {
-    BssRun r = bss("bench", "--config", "tiny", "--batch", "1,4", "--iterations", "2", "--warmup", "1");
+    BssRun r = bss("bench", "--config", "tiny", "--batch", "1,4", "--iterations", "2", "--warmup", "1",
+        "--peak-size", "256", "--peak-runs", "2");
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("samples/s"), r.out());
-    assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("4 ")), r.out());
+    assertTrue(r.out().contains("FP32 peak: "), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("4 ") && l.contains("%")), r.out());
     assertEquals(2, bss("bench", "--what", "everything").exit());
     assertEquals(2, bss("bench", "--iterations", "0").exit());
+    assertEquals(2, bss("bench", "--precision", "fp8").exit());
     List<InferenceBench.Timing> timings = InferenceBench.run(ModelConfig.tiny(), new int[] {2}, 3, 0);
     assertEquals(1, timings.size());
     assertTrue(timings.get(0).samplesPerSecond() > 0 && timings.get(0).p90Millis() >= timings.get(0).medianMillis());
+  }
+
+  @Test
+  void benchJsonParsesAndItsPercentagesFollowFromItsNumbers() {
+    // Inference: the training graph's first step (Grappler) costs more than this test should.
+    BssRun r = bss("bench", "--what", "infer", "--config", "tiny", "--batch", "2", "--iterations", "2", "--warmup",
+        "1", "--peak-size", "256", "--peak-runs", "2", "--profile", "5", "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonObject json = JsonParser.parseString(r.out()).getAsJsonObject();
+    assertEquals("infer", json.get("what").getAsString());
+    assertEquals("float32", json.get("precision").getAsString());
+    double peak = json.get("peak_gflops").getAsDouble();
+    long flops = json.get("flops_per_sample").getAsLong();
+    assertTrue(peak > 0 && flops == json.get("inference_flops_per_sample").getAsLong(), r.out());
+    assertTrue(json.get("training_flops_per_sample").getAsLong() > flops, r.out());
+    JsonArray cases = json.getAsJsonArray("cases");
+    assertEquals(1, cases.size());
+    JsonObject c = cases.get(0).getAsJsonObject();
+    assertEquals(2, c.get("batch").getAsInt());
+    double samples = c.get("samples_per_second").getAsDouble();
+    assertEquals(samples * flops / 1e9, c.get("gflops").getAsDouble(), 1e-9 * samples * flops);
+    assertEquals(100 * c.get("gflops").getAsDouble() / peak, c.get("percent_of_peak").getAsDouble(), 1e-9);
+    JsonArray top = c.getAsJsonObject("profile").getAsJsonArray("top");
+    assertTrue(top.size() > 0 && top.size() <= 5, r.out());
+    double previous = Double.MAX_VALUE;
+    for (var op : top) {
+      double ms = op.getAsJsonObject().get("ms").getAsDouble();
+      assertTrue(ms <= previous, "op types sorted by time: " + top);
+      previous = ms;
+    }
   }
 }

@@ -1,0 +1,63 @@
+package dev.bss.train.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RewriterConfig;
+
+/** The precision policy: parsing, the CPU check, and what it does to a session config. */
+class PrecisionTest {
+
+  @TempDir Path tmp;
+
+  @Test
+  void parsesTheKerasAndShortNamesAndRejectsOthersInOneLine() {
+    assertSame(Precision.FLOAT32, Precision.parse("float32"));
+    assertSame(Precision.FLOAT32, Precision.parse("FP32"));
+    assertSame(Precision.BFLOAT16, Precision.parse("bf16"));
+    assertSame(Precision.BFLOAT16, Precision.parse("mixed_bfloat16"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp16"));
+    assertEquals("--precision: expected float32 or bf16, found 'fp16'", e.getMessage());
+  }
+
+  @Test
+  void bf16IsRefusedOnACpuWithoutBf16AndAcceptedWithIt() throws IOException {
+    Path avx2Only = tmp.resolve("cpuinfo");
+    Files.writeString(avx2Only, "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse sse2 avx avx2 fma avx512f\n");
+    Set<String> flags = Precision.cpuFlags(avx2Only);
+    assertTrue(flags.contains("avx512f") && !flags.contains("avx512_bf16"), flags.toString());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Precision.BFLOAT16.checkSupported(flags));
+    assertTrue(e.getMessage().startsWith("--precision bf16: this CPU has neither AVX512_BF16 nor AMX-BF16"),
+        e.getMessage());
+    assertTrue(!e.getMessage().contains("\n"), "one line");
+    Precision.FLOAT32.checkSupported(flags);
+    Precision.BFLOAT16.checkSupported(Set.of("avx512f", "avx512_bf16"));
+    Precision.BFLOAT16.checkSupported(Set.of("amx_bf16", "amx_tile"));
+    // Unreadable cpuinfo: no flags, so bf16 is refused rather than emulated.
+    assertEquals(Set.of(), Precision.cpuFlags(tmp.resolve("missing")));
+    assertThrows(IllegalArgumentException.class, () -> Precision.BFLOAT16.checkSupported(Set.of()));
+  }
+
+  @Test
+  void bf16SwitchesOnTheOneDnnRewriteAndKeepsTheRestOfTheConfig() {
+    ConfigProto base = Devices.choose("cpu", 2).config();
+    assertSame(base, Precision.FLOAT32.apply(base), "float32 leaves the session config as it is");
+    ConfigProto bf16 = Precision.BFLOAT16.apply(base);
+    assertEquals(RewriterConfig.Toggle.ON,
+        bf16.getGraphOptions().getRewriteOptions().getAutoMixedPrecisionOnednnBfloat16());
+    assertEquals(base.getIntraOpParallelismThreads(), bf16.getIntraOpParallelismThreads());
+    assertEquals(base.getInterOpParallelismThreads(), bf16.getInterOpParallelismThreads());
+    assertSame(Precision.BFLOAT16, Precision.of(bf16));
+    assertSame(Precision.FLOAT32, Precision.of(base));
+  }
+}
