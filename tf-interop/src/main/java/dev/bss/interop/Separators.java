@@ -14,6 +14,16 @@ public final class Separators {
 
   private Separators() {}
 
+  /** Our network with Keras-initialized weights drawn from {@code seed} (benchmarks, smoke tests). */
+  public static Separator initialWeights(ModelConfig config, long seed) {
+    dev.bss.model.WeightSet weights;
+    try (org.tensorflow.Graph scratch = new org.tensorflow.Graph()) {
+      weights = dev.bss.model.SeparationModel.build(org.tensorflow.op.Ops.create(scratch), config).variables()
+          .initialValues(seed);
+    }
+    return new GraphSeparator(config, weights, "initial weights (seed " + seed + ")", null);
+  }
+
   /** Opens a model in any format (see {@link ModelFiles}); the config comes from the file or its weights. */
   public static Separator open(Path model) {
     return open(model, null, null);

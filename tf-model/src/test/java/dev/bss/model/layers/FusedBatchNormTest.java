@@ -60,7 +60,9 @@ class FusedBatchNormTest {
           try (Result r = runner.run()) {
             // Statistics: float32 round-off of two summation orders, within 1e-6 absolute plus 1e-6 relative.
             assertClose(values(r, 1), values(r, 4), 1e-6, 1e-6, "batch mean", shape);
-            assertClose(values(r, 2), values(r, 5), 1e-6, 1e-6, "biased batch variance", shape);
+            // Keras's E[x^2] - E[x]^2 cancels (E[x^2] ~ 3 here, ulp 2.4e-7, summed over up to 2,048 values), the
+            // kernel's centred sum does not: a few 1e-6 apart. That gap is why float32 training keeps Keras's formula.
+            assertClose(values(r, 2), values(r, 5), 1e-5, 1e-6, "biased batch variance", shape);
             // Output: both compute x * scale + shift (Keras's x * inv + (beta - mean * inv); oneDNN likewise), which
             // keeps the round-off of |x * scale| (up to ~4 here, ulp 4.8e-7) near zero; so a few 1e-6 absolute, and
             // both are held against float64 to the same bound.

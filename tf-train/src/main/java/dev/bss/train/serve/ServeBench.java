@@ -1,9 +1,6 @@
 package dev.bss.train.serve;
 
-import dev.bss.interop.SeparationResult;
-import dev.bss.interop.Separator;
 import dev.bss.model.ModelConfig;
-import dev.bss.model.SeparationModel;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,13 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import org.tensorflow.Graph;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.op.Ops;
-import org.tensorflow.types.TFloat32;
 
 /**
  * {@code bss bench --what serve}: a load test of {@code bss serve} on loopback. The server runs in this process on a
@@ -44,44 +34,6 @@ public final class ServeBench {
 
   private ServeBench() {}
 
-  /** The network with its initial weights (seed 1), as a {@link Separator}. */
-  private static final class InitialWeights implements Separator {
-    private final Graph graph = new Graph();
-    private final SeparationModel model;
-    private final Session session;
-
-    InitialWeights(ModelConfig config) {
-      model = SeparationModel.build(Ops.create(graph), config);
-      session = new Session(graph);
-      model.variables().assign(session, model.variables().initialValues(1));
-    }
-
-    @Override
-    public SeparationResult separate(float[] mixtures, int count) {
-      Separator.checkInput(mixtures, count);
-      float[] d1 = new float[mixtures.length];
-      float[] d2 = new float[mixtures.length];
-      try (TFloat32 input = TFloat32.tensorOf(Shape.of(count, 32, 32, 1), DataBuffers.of(mixtures, true, false));
-          Result r = session.runner().feed(model.input(), input).fetch(model.decoded1(false))
-              .fetch(model.decoded2(false)).run()) {
-        r.get(0).asRawTensor().data().asFloats().read(d1);
-        r.get(1).asRawTensor().data().asFloats().read(d2);
-      }
-      return new SeparationResult(d1, d2);
-    }
-
-    @Override
-    public String description() {
-      return "initial weights (seed 1)";
-    }
-
-    @Override
-    public void close() {
-      session.close();
-      graph.close();
-    }
-  }
-
   /**
    * Runs the load test and prints a table.
    *
@@ -98,7 +50,7 @@ public final class ServeBench {
     out.printf(Locale.ROOT, "%9s %11s %12s %9s %9s %8s %10s%n", "max-batch", "concurrency", "requests/s", "p50 ms",
         "p99 ms", "errors", "mean batch");
     out.flush();
-    try (ServedModel model = new SeparatorServed(new InitialWeights(config))) {
+    try (ServedModel model = new SeparatorServed(dev.bss.interop.Separators.initialWeights(config, 1))) {
       for (int maxBatch : new int[] {1, 64}) {
         ServeServer server = new ServeServer(model, new ServeServer.Options("bss", "127.0.0.1", 0, maxBatch, 2_000, 1,
             16 << 20, 60_000));
