@@ -1,10 +1,12 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.LoadedModel;
 import dev.bss.interop.ModelFiles;
 import dev.bss.interop.Separator;
 import dev.bss.interop.Separators;
 import dev.bss.model.ModelConfig;
 import java.nio.file.Path;
+import org.tensorflow.proto.ConfigProto;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that reads a model file: a config override, the position embedding, --verbose,
@@ -33,12 +35,17 @@ public final class ModelFileOptions {
   }
 
   /** Loads a model's weights and config with these options. */
-  ModelFiles.LoadedModel load(Path model) {
+  LoadedModel load(Path model) {
     return ModelFiles.load(model, configOverride(), posEmbedding, trustModel);
   }
 
   /** Opens a model for inference with these options. */
   Separator open(Path model) {
-    return Separators.open(model, configOverride(), posEmbedding, null, trustModel);
+    return open(model, null);
+  }
+
+  /** Opens a model for inference with these options, its session run with {@code sessionConfig} (null: defaults). */
+  Separator open(Path model, ConfigProto sessionConfig) {
+    return Separators.open(model, configOverride(), posEmbedding, sessionConfig, trustModel);
   }
 }

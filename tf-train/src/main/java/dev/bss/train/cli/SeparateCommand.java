@@ -1,6 +1,7 @@
 package dev.bss.train.cli;
 
 import dev.bss.interop.AtomicFiles;
+import dev.bss.interop.Separation;
 import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
 import dev.bss.interop.numpy.Npy;
@@ -122,8 +123,8 @@ public final class SeparateCommand implements Callable<Integer> {
           Npy.FloatWriter decoded2 = npy == null ? null : new Npy.FloatWriter(tmp.resolve("decoded2.npy"), shape)) {
         description = separator.description();
         int per = Separator.IMAGE_VALUES;
-        for (long start = 0; start < count; start += CompareCommand.BATCH) {
-          int n = (int) Math.min(CompareCommand.BATCH, count - start);
+        for (long start = 0; start < count; start += Separation.CHUNK) {
+          int n = (int) Math.min(Separation.CHUNK, count - start);
           float[] mixtures = npy != null ? npy.read(start, n)
               : Arrays.copyOfRange(imageMixtures, (int) start * per, (int) (start + n) * per);
           SeparationResult result = separator.separate(mixtures, n);

@@ -146,7 +146,10 @@ public final class TrainingRun {
       if (options.evalDraws() > 0) {
         out.printf(Locale.ROOT, "evaluating: %d draws of %d test pairs...%n", options.evalDraws(),
             options.evalSamples());
-        report = Evaluation.run((m, n) -> graph.predict(m, n, 250), data.test(options.seed()), options.evalDraws(),
+        report = Evaluation.run((m, n) -> {
+          float[][] p = graph.predict(m, n, n);
+          return new dev.bss.interop.SeparationResult(p[0], p[1]);
+        }, data.test(options.seed()), options.evalDraws(),
             options.evalSamples(), options.seed());
         run.put("evaluation", report.toMap());
         out.print(report.toText());
