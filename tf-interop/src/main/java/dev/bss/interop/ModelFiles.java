@@ -2,8 +2,6 @@ package dev.bss.interop;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.bss.interop.keras.ConfigInference;
 import dev.bss.interop.keras.KerasArchive;
 import dev.bss.interop.keras.KerasJson;

@@ -11,7 +11,6 @@ import dev.bss.model.layers.GraphContext;
 import dev.bss.model.layers.Initializer;
 import dev.bss.model.layers.ParameterFreeLayer;
 import dev.bss.model.layers.TransformerBlock;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Operand;
@@ -216,22 +215,5 @@ public final class SeparationModel {
   /** Keras layers in creation order, with output shapes and parameter counts (for {@code bss summary}). */
   public List<LayerInfo> layers() {
     return context.layers();
-  }
-
-  /**
-   * One Keras layer of the network.
-   *
-   * @param name Keras auto name, e.g. {@code conv2d_5}
-   * @param kerasClass Keras class, e.g. {@code Conv2D}
-   * @param outputShape output shape without the batch dimension, e.g. {@code [32, 32, 32]}
-   * @param parameters number of Keras weights' values
-   * @param inbound names of the layers whose outputs feed this one ({@code input_img} for the input)
-   */
-  public record LayerInfo(String name, String kerasClass, long[] outputShape, long parameters, List<String> inbound) {
-
-    @Override
-    public String toString() {
-      return name + " (" + kerasClass + ") " + Arrays.toString(outputShape) + " " + parameters;
-    }
   }
 }

@@ -1,7 +1,7 @@
 package dev.bss.model.layers;
 
 import dev.bss.model.ModelVariable;
-import dev.bss.model.SeparationModel.LayerInfo;
+import dev.bss.model.LayerInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

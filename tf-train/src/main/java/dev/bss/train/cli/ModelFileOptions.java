@@ -7,6 +7,7 @@ import dev.bss.interop.Separators;
 import dev.bss.model.ModelConfig;
 import java.nio.file.Path;
 import org.tensorflow.proto.ConfigProto;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that reads a model file: a config override, the position embedding, --verbose,
@@ -22,8 +23,7 @@ public final class ModelFileOptions {
       description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
   Path posEmbedding;
 
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Option(names = "--trust-model", description = "run a SavedModel even if its graph has ops beyond pure "
       + "computation (file or network I/O, Python calls, ...); only for files you trust")

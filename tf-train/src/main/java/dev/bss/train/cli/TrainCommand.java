@@ -15,6 +15,7 @@ import dev.bss.train.loop.ResumeCheck;
 import dev.bss.train.loop.TrainOptions;
 import dev.bss.train.loop.Trainer;
 import dev.bss.train.loop.TrainingRun;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -120,7 +122,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--eval-samples", description = "test pairs per evaluation draw (default: the preset's)")
   Integer evalSamples;
 
-  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+  @Mixin VerboseOption verbose;
 
   /** The fallback value of a bare {@code --validate}: the preset's count. */
   static final String PRESET_VALUE = "preset";
@@ -212,8 +214,11 @@ public final class TrainCommand implements Callable<Integer> {
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
     Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, trainingData, dataOption,
         choice.requested(), threadCount));
-    TrainingRun.Outcome outcome = TrainingRun.execute(options, trainingData, choice, threadCount, settings,
-        commandLine, System.out, Progress.stdoutIsTerminal());
+    TrainingRun.Outcome outcome;
+    try (PrintStream out = WriterStream.of(spec.commandLine().getOut())) {
+      outcome = TrainingRun.execute(options, trainingData, choice, threadCount, settings, commandLine, out,
+          Progress.stdoutIsTerminal());
+    }
     return outcome.training().status() == Trainer.Status.NON_FINITE_LOSS ? 1 : 0;
   }
 

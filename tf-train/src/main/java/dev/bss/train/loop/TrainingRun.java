@@ -2,7 +2,7 @@ package dev.bss.train.loop;
 
 import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
-import dev.bss.train.cli.VersionProvider;
+import dev.bss.train.io.BuildProperties;
 import dev.bss.train.eval.Evaluation;
 import dev.bss.interop.AtomicFiles;
 import dev.bss.train.io.Checkpoint;
@@ -179,7 +179,7 @@ public final class TrainingRun {
       List<String> commandLine) {
     Path previous = options.out().resolve("run.json");
     Map<String, Object> run = new LinkedHashMap<>();
-    Properties versions = VersionProvider.buildProperties();
+    Properties versions = BuildProperties.read();
     run.put("format", "bss-run-1");
     run.put("command_line", commandLine);
     run.put("preset", options.preset());
