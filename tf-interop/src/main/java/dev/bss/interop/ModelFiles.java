@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.tensorflow.Result;
 import org.tensorflow.Tensor;
@@ -47,8 +45,6 @@ public final class ModelFiles {
 
   public static final String CHECKPOINT_MODEL = "model.json";
 
-  private static final Pattern EPOCH_DIR = Pattern.compile("epoch-(\\d+)");
-
   private ModelFiles() {}
 
   /**
@@ -64,7 +60,7 @@ public final class ModelFiles {
       if (Files.isRegularFile(path.resolve(CHECKPOINT_WEIGHTS))) {
         return ModelFormat.CHECKPOINT;
       }
-      if (Files.isDirectory(path.resolve("final")) || Files.isDirectory(path.resolve("checkpoints"))) {
+      if (Files.isDirectory(path.resolve(RunLayout.FINAL)) || Files.isDirectory(RunLayout.checkpoints(path))) {
         return ModelFormat.RUN_DIR;
       }
       throw new IllegalArgumentException("model " + path + ": a directory that is neither a SavedModel "
@@ -193,17 +189,17 @@ public final class ModelFiles {
 
   /** The model directory of a run: {@code final/}, else {@code checkpoints/best}, else the latest epoch checkpoint. */
   public static Path runModel(Path runDir) {
-    for (Path candidate : List.of(runDir.resolve("final"), runDir.resolve("checkpoints").resolve("best"))) {
+    for (Path candidate : List.of(runDir.resolve(RunLayout.FINAL), RunLayout.checkpoints(runDir).resolve(RunLayout.BEST))) {
       if (Files.isRegularFile(candidate.resolve(CHECKPOINT_WEIGHTS))) {
         return candidate;
       }
     }
-    Path checkpoints = runDir.resolve("checkpoints");
+    Path checkpoints = RunLayout.checkpoints(runDir);
     if (Files.isDirectory(checkpoints)) {
       try (Stream<Path> dirs = Files.list(checkpoints)) {
-        Optional<Path> latest = dirs.filter(p -> EPOCH_DIR.matcher(p.getFileName().toString()).matches())
+        Optional<Path> latest = dirs.filter(RunLayout::isEpochDir)
             .filter(p -> Files.isRegularFile(p.resolve(CHECKPOINT_WEIGHTS)))
-            .max(Comparator.comparingLong(ModelFiles::epochOf));
+            .max(Comparator.comparingLong(RunLayout::epochOf));
         if (latest.isPresent()) {
           return latest.get();
         }
@@ -214,11 +210,6 @@ public final class ModelFiles {
     }
     throw new IllegalArgumentException("run directory " + runDir + ": no final/ model and no checkpoints/epoch-NNNN "
         + "with weights.npz");
-  }
-
-  private static long epochOf(Path p) {
-    Matcher m = EPOCH_DIR.matcher(p.getFileName().toString());
-    return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
   private static LoadedModel readCheckpoint(Path dir, ModelConfig override) {

@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.RunLayout;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
@@ -135,7 +136,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path outDir = out != null ? out
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     // A resumed run takes the checkpoint's value of every option not given; ResumeCheck refuses changed ones.
-    ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(outDir.resolve("checkpoints"))
+    ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(RunLayout.checkpoints(outDir))
         : ResumeCheck.Defaults.NONE;
     Preset p = presetNamed(preset != null ? preset : recorded.string("preset", QUICK.name()), preset != null);
     InitWeights initWeights = null;
