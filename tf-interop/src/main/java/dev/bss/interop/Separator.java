@@ -9,8 +9,8 @@ package dev.bss.interop;
  */
 public interface Separator extends Separation, AutoCloseable {
 
-  /** Values in one {@code 32 x 32 x 1} image. */
-  int IMAGE_VALUES = 32 * 32;
+  /** Values in one {@code 32 x 32 x 1} image ({@link dev.bss.model.ModelConfig#IMAGE_VALUES}). */
+  int IMAGE_VALUES = dev.bss.model.ModelConfig.IMAGE_VALUES;
 
   /**
    * Runs the inference branch on {@code count} mixtures.

@@ -1,6 +1,7 @@
 package dev.bss.train.eval;
 
 import dev.bss.interop.Separation;
+import dev.bss.interop.Separator;
 import dev.bss.interop.SeparationResult;
 import dev.bss.train.loop.Batch;
 import dev.bss.train.loop.PairData;
@@ -119,7 +120,7 @@ public final class Evaluation {
   }
 
   private static Draw draw(float[] p1, float[] p2, Batch batch, int samples) {
-    int n = samples * 1024;
+    int n = samples * Separator.IMAGE_VALUES;
     double mse1 = mse(p1, batch.mnist(), n);
     double mse2 = mse(p2, batch.fashion(), n);
     return new Draw(mse1, mse2, (mse1 + mse2) / 2);
