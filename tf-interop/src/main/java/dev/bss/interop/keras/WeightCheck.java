@@ -1,9 +1,8 @@
 package dev.bss.interop.keras;
 
 import dev.bss.model.ModelConfig;
-import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
-import java.util.ArrayList;
+import dev.bss.model.WeightValidation;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,9 +13,6 @@ import java.util.Map;
  * missing, unexpected, mis-shaped and non-finite weight is reported in one message.
  */
 public final class WeightCheck {
-
-  /** Longest list of problems spelled out in one message. */
-  private static final int MAX_LISTED = 12;
 
   private WeightCheck() {}
 
@@ -79,34 +75,7 @@ public final class WeightCheck {
    * @throws IllegalArgumentException listing every problem at once
    */
   public static void validate(WeightSet weights, ModelConfig config, String where) {
-    Map<String, long[]> expected = expectedShapes(config);
-    List<String> missing = new ArrayList<>();
-    List<String> problems = new ArrayList<>();
-    for (Map.Entry<String, long[]> e : expected.entrySet()) {
-      Weight w = weights.get(e.getKey());
-      if (w == null) {
-        missing.add(e.getKey());
-      } else if (!Arrays.equals(w.shape(), e.getValue())) {
-        problems.add(e.getKey() + ": expected " + Arrays.toString(e.getValue()) + ", found " + w.shapeString());
-      } else if (w.firstNonFinite() >= 0) {
-        problems.add(e.getKey() + ": non-finite value " + w.data()[w.firstNonFinite()] + " at flat index "
-            + w.firstNonFinite());
-      }
-    }
-    List<String> unexpected = new ArrayList<>();
-    for (String path : weights.paths()) {
-      if (!expected.containsKey(path)) {
-        unexpected.add(path);
-      }
-    }
-    if (missing.isEmpty() && unexpected.isEmpty() && problems.isEmpty()) {
-      return;
-    }
-    StringBuilder msg = new StringBuilder(where).append(": weights do not fit the network ").append(describe(config));
-    append(msg, "wrong", problems);
-    append(msg, "missing", missing);
-    append(msg, "unexpected", unexpected);
-    throw new IllegalArgumentException(msg.toString());
+    WeightValidation.require(expectedShapes(config), weights, where, "the network " + describe(config));
   }
 
   /** Fails with one message when a file lacks expected entries or has extra ones. */
@@ -115,8 +84,8 @@ public final class WeightCheck {
       return;
     }
     StringBuilder msg = new StringBuilder(where).append(": not the weights of the network ").append(describe(config));
-    append(msg, "missing", missing);
-    append(msg, "unexpected", unexpected);
+    WeightValidation.append(msg, "missing", missing);
+    WeightValidation.append(msg, "unexpected", unexpected);
     throw new IllegalArgumentException(msg.toString());
   }
 
@@ -125,16 +94,5 @@ public final class WeightCheck {
     return "(filters " + Arrays.toString(c.filters()) + ", embed_dim " + c.embedDim() + ", num_heads " + c.numHeads()
         + ", ff_dim " + c.ffDim() + ", num_blocks " + c.numBlocks() + ", light_heads " + c.lightHeads()
         + ", light_ff_dim " + c.lightFfDim() + ", cbam_ratio " + c.cbamRatio() + ")";
-  }
-
-  private static void append(StringBuilder msg, String label, List<String> items) {
-    if (items.isEmpty()) {
-      return;
-    }
-    msg.append("; ").append(items.size()).append(' ').append(label).append(": ");
-    msg.append(String.join(", ", items.subList(0, Math.min(MAX_LISTED, items.size()))));
-    if (items.size() > MAX_LISTED) {
-      msg.append(", ... (").append(items.size() - MAX_LISTED).append(" more)");
-    }
   }
 }
