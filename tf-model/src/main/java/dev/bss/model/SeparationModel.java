@@ -1,5 +1,6 @@
 package dev.bss.model;
 
+import dev.bss.model.keras.ReferenceGraph;
 import dev.bss.model.layers.Activation;
 import dev.bss.model.layers.BatchNormalization;
 import dev.bss.model.layers.Cbam;
@@ -51,6 +52,7 @@ public final class SeparationModel {
     this.context = context;
     this.decoded1 = decoded1;
     this.decoded2 = decoded2;
+    context.checkAllCreated();
     this.registry = new VariableRegistry(context.variables(), context.initializers());
   }
 
@@ -78,7 +80,7 @@ public final class SeparationModel {
       throw new IllegalArgumentException(INPUT_NAME + " (InputLayer): expected input [batch, 32, 32, 1], found "
           + (s == null ? "unknown rank" : GraphContext.describe(s)));
     }
-    GraphContext context = new GraphContext(tf);
+    GraphContext context = new GraphContext(tf, ReferenceGraph.expectedShapes(config));
     Placeholder<TFloat32> input = tf.withName(INPUT_NAME).placeholder(TFloat32.class,
         Placeholder.shape(Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
     Flow image = context.input(INPUT_NAME, input);

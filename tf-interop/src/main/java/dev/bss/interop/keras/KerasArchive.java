@@ -1,5 +1,7 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
+import dev.bss.model.keras.KerasGraph;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

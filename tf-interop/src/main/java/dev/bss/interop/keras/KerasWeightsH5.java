@@ -1,5 +1,7 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
+import dev.bss.model.keras.KerasGraph;
 import dev.bss.interop.ModelFormat;
 import dev.bss.interop.LoadedModel;
 import dev.bss.interop.AtomicFiles;

@@ -1,5 +1,6 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.KerasGraph;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

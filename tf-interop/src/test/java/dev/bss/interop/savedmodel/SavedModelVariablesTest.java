@@ -1,8 +1,8 @@
 package dev.bss.interop.savedmodel;
 
 import dev.bss.interop.LoadedModel;
-import dev.bss.interop.keras.KerasGraph;
-import dev.bss.interop.keras.ReferenceGraph;
+import dev.bss.model.keras.KerasGraph;
+import dev.bss.model.keras.ReferenceGraph;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
