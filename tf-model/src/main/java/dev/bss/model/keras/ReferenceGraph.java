@@ -258,7 +258,7 @@ public final class ReferenceGraph {
           shapes.put(n + "bias", new long[] {units});
         }
         case "BatchNormalization" -> {
-          for (String v : List.of("gamma", "beta", "moving_mean", "moving_variance")) {
+          for (String v : variableNames("BatchNormalization", true)) {
             shapes.put(n + v, new long[] {inChannels});
           }
         }
@@ -281,6 +281,19 @@ public final class ReferenceGraph {
     }
     shapes.put(WeightSet.POSITION_EMBEDDING, new long[] {1, ModelConfig.TOKENS, embedDim});
     return shapes;
+  }
+
+  /**
+   * Variable names of one layer class in Keras's creation order (empty for a layer without weights, and for
+   * MultiHeadAttention, whose sublayers hold its weights): the order of a {@code .weights.h5} group's {@code vars/}.
+   */
+  public static List<String> variableNames(String className, boolean useBias) {
+    return switch (className) {
+      case "Conv2D", "Conv2DTranspose", "Dense" -> useBias ? List.of("kernel", "bias") : List.of("kernel");
+      case "BatchNormalization" -> List.of("gamma", "beta", "moving_mean", "moving_variance");
+      case "LayerNormalization" -> List.of("gamma", "beta");
+      default -> List.of();
+    };
   }
 
   private static Map<String, Object> settings(Object... keyValues) {
