@@ -100,8 +100,8 @@ public final class PngImages {
   /** Signature, IHDR and size of the first 24 bytes; returns {width, height} (32x32 or 28x28). */
   private static int[] checkHeader(byte[] head, String where) {
     if (head.length < 8 || !Arrays.equals(head, 0, 8, SIGNATURE, 0, 8)) {
-      throw new IllegalArgumentException(where + ": not a PNG file (" + describeFormat(head) + "); expected a PNG "
-          + "image, the only format accepted");
+      throw new IllegalArgumentException(where + ": expected a PNG image, found " + describeFormat(head)
+          + " (only PNG images are accepted)");
     }
     if (head.length < 24 || head[12] != 'I' || head[13] != 'H' || head[14] != 'D' || head[15] != 'R') {
       throw new IllegalArgumentException(where + ": damaged PNG (no IHDR header chunk)");
@@ -160,7 +160,7 @@ public final class PngImages {
 
   private static String describeFormat(byte[] head) {
     if (head.length == 0) {
-      return "empty";
+      return "no bytes (empty)";
     }
     if (head.length >= 2 && head[0] == 'B' && head[1] == 'M') {
       return "a BMP image";
@@ -171,7 +171,7 @@ public final class PngImages {
     if (head.length >= 3 && (head[0] & 0xFF) == 0xFF && (head[1] & 0xFF) == 0xD8 && (head[2] & 0xFF) == 0xFF) {
       return "a JPEG image";
     }
-    return "no PNG signature \\x89PNG at the start";
+    return "no PNG signature (\\x89PNG) at the start";
   }
 
   private static int bigEndianInt(byte[] b, int offset) {

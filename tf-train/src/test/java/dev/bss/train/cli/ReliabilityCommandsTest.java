@@ -256,7 +256,7 @@ class ReliabilityCommandsTest {
       Path f = tmp.resolve("image." + format);
       assertTrue(ImageIO.write(rgb, format, f.toFile()), format);
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PngImages.readMixture(f, "IMAGE " + f));
-      assertTrue(e.getMessage().contains("not a PNG file (a " + format.toUpperCase().replace("JPEG", "JPEG")),
+      assertTrue(e.getMessage().contains("expected a PNG image, found a " + format.toUpperCase()),
           e.getMessage());
     }
     Path out = tmp.resolve("png-out");
