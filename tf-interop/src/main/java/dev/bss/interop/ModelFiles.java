@@ -2,12 +2,9 @@ package dev.bss.interop;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.bss.interop.keras.ConfigInference;
 import dev.bss.interop.keras.KerasArchive;
 import dev.bss.interop.keras.KerasJson;
-import dev.bss.interop.keras.KerasModelWeights;
 import dev.bss.interop.keras.KerasWeightsH5;
 import dev.bss.interop.keras.LegacyKerasH5;
 import dev.bss.interop.keras.WeightCheck;
@@ -27,8 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.tensorflow.Result;
 import org.tensorflow.Tensor;
@@ -45,56 +40,10 @@ import org.tensorflow.types.TFloat32;
  */
 public final class ModelFiles {
 
-  /** A model file format. */
-  public enum Format {
-    SAVED_MODEL("savedmodel"), KERAS("keras"), WEIGHTS_H5("weights-h5"), LEGACY_H5("legacy-h5"),
-    CHECKPOINT("npz"), NPZ("npz-file"), RUN_DIR("run");
-
-    private final String cliName;
-
-    Format(String cliName) {
-      this.cliName = cliName;
-    }
-
-    /** The name used on the command line ({@code --format}). */
-    public String cliName() {
-      return cliName;
-    }
-
-    /** The format named on the command line: savedmodel, keras, weights-h5 or npz (a checkpoint directory). */
-    public static Format forExport(String name) {
-      return switch (name.toLowerCase(Locale.ROOT)) {
-        case "savedmodel", "saved_model", "saved-model" -> SAVED_MODEL;
-        case "keras" -> KERAS;
-        case "weights-h5", "weights.h5", "h5" -> WEIGHTS_H5;
-        case "npz", "checkpoint" -> CHECKPOINT;
-        default -> throw new IllegalArgumentException("--format: expected savedmodel, keras, weights-h5 or npz, found '"
-            + name + "'");
-      };
-    }
-  }
-
-  /**
-   * A loaded model.
-   *
-   * @param format the format it was read from
-   * @param source the file or directory actually read (for a run directory: the checkpoint chosen)
-   * @param config the network's config
-   * @param weights every variable by Keras path, position embedding included
-   */
-  public record LoadedModel(Format format, Path source, ModelConfig config, WeightSet weights) {
-    /** One line: format, source, config. */
-    public String describe() {
-      return format.cliName() + " " + source + " " + WeightCheck.describe(config);
-    }
-  }
-
   /** Checkpoint file names (the training helper's layout). */
   public static final String CHECKPOINT_WEIGHTS = "weights.npz";
 
   public static final String CHECKPOINT_MODEL = "model.json";
-
-  private static final Pattern EPOCH_DIR = Pattern.compile("epoch-(\\d+)");
 
   private ModelFiles() {}
 
@@ -103,16 +52,16 @@ public final class ModelFiles {
    *
    * @throws IllegalArgumentException naming the path when it does not exist or is of no known format
    */
-  public static Format detect(Path path) {
+  public static ModelFormat detect(Path path) {
     if (Files.isDirectory(path)) {
       if (Files.isRegularFile(path.resolve("saved_model.pb"))) {
-        return Format.SAVED_MODEL;
+        return ModelFormat.SAVED_MODEL;
       }
       if (Files.isRegularFile(path.resolve(CHECKPOINT_WEIGHTS))) {
-        return Format.CHECKPOINT;
+        return ModelFormat.CHECKPOINT;
       }
-      if (Files.isDirectory(path.resolve("final")) || Files.isDirectory(path.resolve("checkpoints"))) {
-        return Format.RUN_DIR;
+      if (Files.isDirectory(path.resolve(RunLayout.FINAL)) || Files.isDirectory(RunLayout.checkpoints(path))) {
+        return ModelFormat.RUN_DIR;
       }
       throw new IllegalArgumentException("model " + path + ": a directory that is neither a SavedModel "
           + "(saved_model.pb), a checkpoint (weights.npz + model.json) nor a run directory (final/ or checkpoints/)");
@@ -122,16 +71,16 @@ public final class ModelFiles {
     }
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".keras")) {
-      return Format.KERAS;
+      return ModelFormat.KERAS;
     }
     if (name.endsWith(".weights.h5")) {
-      return Format.WEIGHTS_H5;
+      return ModelFormat.WEIGHTS_H5;
     }
     if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
-      return Format.LEGACY_H5;
+      return ModelFormat.LEGACY_H5;
     }
     if (name.endsWith(".npz")) {
-      return Format.NPZ;
+      return ModelFormat.NPZ;
     }
     throw new IllegalArgumentException("model " + path + ": unknown format (expected a SavedModel or checkpoint "
         + "directory, .keras, .weights.h5, .h5 or .npz)");
@@ -159,10 +108,18 @@ public final class ModelFiles {
    * is loaded by TensorFlow (see {@link dev.bss.interop.savedmodel.SavedModelOpCheck}).
    */
   public static LoadedModel load(Path path, ModelConfig config, Path positionEmbeddingNpy, boolean trustModel) {
-    Format format = detect(path);
+    return load(detect(path), path, config, positionEmbeddingNpy, trustModel);
+  }
+
+  /**
+   * Loads a model whose format the caller has already {@linkplain #detect detected} (so a path is detected once per
+   * load); otherwise as {@link #load(Path, ModelConfig, Path, boolean)}.
+   */
+  public static LoadedModel load(ModelFormat format, Path path, ModelConfig config, Path positionEmbeddingNpy,
+      boolean trustModel) {
     Weight pos = positionEmbeddingNpy == null ? null : readPositionEmbedding(positionEmbeddingNpy, config);
     try {
-      return load(format, path, config, pos, trustModel);
+      return read(format, path, config, pos, trustModel);
     } catch (IllegalArgumentException e) {
       // A given embedding that does not fit the file's network is the embedding's fault, not the weights file's.
       if (pos != null && e.getMessage() != null && e.getMessage().contains(WeightSet.POSITION_EMBEDDING)
@@ -192,26 +149,23 @@ public final class ModelFiles {
     return Npy.readFloats(file);
   }
 
-  private static LoadedModel load(Format format, Path path, ModelConfig config, Weight pos, boolean trustModel) {
+  private static LoadedModel read(ModelFormat format, Path path, ModelConfig config, Weight pos, boolean trustModel) {
     switch (format) {
       case KERAS -> {
-        KerasModelWeights k = KerasArchive.read(path, config);
-        return new LoadedModel(format, path, k.config(), k.weights());
+        return KerasArchive.read(path, config);
       }
       case WEIGHTS_H5 -> {
-        KerasModelWeights k = KerasWeightsH5.read(path, config, pos);
-        return new LoadedModel(format, path, k.config(), k.weights());
+        return KerasWeightsH5.read(path, config, pos);
       }
       case LEGACY_H5 -> {
-        KerasModelWeights k = LegacyKerasH5.read(path, config, pos);
-        return new LoadedModel(format, path, k.config(), k.weights());
+        return LegacyKerasH5.read(path, config, pos);
       }
       case CHECKPOINT -> {
         return readCheckpoint(path, config);
       }
       case RUN_DIR -> {
         LoadedModel m = readCheckpoint(runModel(path), config);
-        return new LoadedModel(Format.RUN_DIR, m.source(), m.config(), m.weights());
+        return new LoadedModel(ModelFormat.RUN_DIR, m.source(), m.config(), m.weights());
       }
       case NPZ -> {
         WeightSet weights = weightSet(Npz.readFloats(path));
@@ -235,17 +189,17 @@ public final class ModelFiles {
 
   /** The model directory of a run: {@code final/}, else {@code checkpoints/best}, else the latest epoch checkpoint. */
   public static Path runModel(Path runDir) {
-    for (Path candidate : List.of(runDir.resolve("final"), runDir.resolve("checkpoints").resolve("best"))) {
+    for (Path candidate : List.of(runDir.resolve(RunLayout.FINAL), RunLayout.checkpoints(runDir).resolve(RunLayout.BEST))) {
       if (Files.isRegularFile(candidate.resolve(CHECKPOINT_WEIGHTS))) {
         return candidate;
       }
     }
-    Path checkpoints = runDir.resolve("checkpoints");
+    Path checkpoints = RunLayout.checkpoints(runDir);
     if (Files.isDirectory(checkpoints)) {
       try (Stream<Path> dirs = Files.list(checkpoints)) {
-        Optional<Path> latest = dirs.filter(p -> EPOCH_DIR.matcher(p.getFileName().toString()).matches())
+        Optional<Path> latest = dirs.filter(RunLayout::isEpochDir)
             .filter(p -> Files.isRegularFile(p.resolve(CHECKPOINT_WEIGHTS)))
-            .max(Comparator.comparingLong(ModelFiles::epochOf));
+            .max(Comparator.comparingLong(RunLayout::epochOf));
         if (latest.isPresent()) {
           return latest.get();
         }
@@ -256,11 +210,6 @@ public final class ModelFiles {
     }
     throw new IllegalArgumentException("run directory " + runDir + ": no final/ model and no checkpoints/epoch-NNNN "
         + "with weights.npz");
-  }
-
-  private static long epochOf(Path p) {
-    Matcher m = EPOCH_DIR.matcher(p.getFileName().toString());
-    return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
   private static LoadedModel readCheckpoint(Path dir, ModelConfig override) {
@@ -276,7 +225,7 @@ public final class ModelFiles {
       }
     }
     WeightCheck.validate(weights, config, where);
-    return new LoadedModel(Format.CHECKPOINT, dir, config, weights);
+    return new LoadedModel(ModelFormat.CHECKPOINT, dir, config, weights);
   }
 
   /** A {@code model.json} (ModelConfig.toMap() as JSON, possibly with extra keys under "config"). */
@@ -307,8 +256,7 @@ public final class ModelFiles {
     Path provenance = dir.resolve(SavedModelExport.PROVENANCE);
     if (!Files.isRegularFile(provenance)) {
       // Not written by bss: map a Keras-made SavedModel's variables by their checkpoint keys.
-      KerasModelWeights k = SavedModelVariables.read(dir, override, positionEmbedding);
-      return new LoadedModel(Format.SAVED_MODEL, dir, k.config(), k.weights());
+      return SavedModelVariables.read(dir, override, positionEmbedding);
     }
     JsonObject info = JsonLimits.readObject(provenance, "SavedModel " + dir + " " + SavedModelExport.PROVENANCE);
     ModelConfig config = override != null ? override
@@ -328,7 +276,7 @@ public final class ModelFiles {
       }
     }
     WeightCheck.validate(weights, config, "SavedModel " + dir);
-    return new LoadedModel(Format.SAVED_MODEL, dir, config, weights);
+    return new LoadedModel(ModelFormat.SAVED_MODEL, dir, config, weights);
   }
 
   /**
@@ -336,7 +284,7 @@ public final class ModelFiles {
    *
    * @param source recorded in provenance where the format has room for it
    */
-  public static void save(ModelConfig config, WeightSet weights, Format format, Path out, String source)
+  public static void save(ModelConfig config, WeightSet weights, ModelFormat format, Path out, String source)
       throws IOException {
     switch (format) {
       case SAVED_MODEL -> SavedModelExport.export(out, config, weights, source);

@@ -7,10 +7,10 @@ package dev.bss.interop;
  * <p>Made by {@link Separators#open(java.nio.file.Path)} from any supported model file; owns a TensorFlow session,
  * so close it.
  */
-public interface Separator extends AutoCloseable {
+public interface Separator extends Separation, AutoCloseable {
 
-  /** Values in one {@code 32 x 32 x 1} image. */
-  int IMAGE_VALUES = 32 * 32;
+  /** Values in one {@code 32 x 32 x 1} image ({@link dev.bss.model.ModelConfig#IMAGE_VALUES}). */
+  int IMAGE_VALUES = dev.bss.model.ModelConfig.IMAGE_VALUES;
 
   /**
    * Runs the inference branch on {@code count} mixtures.
@@ -18,6 +18,7 @@ public interface Separator extends AutoCloseable {
    * @param mixtures {@code count * 1024} values, row-major {@code [count, 32, 32, 1]}
    * @throws IllegalArgumentException when {@code mixtures.length != count * 1024}
    */
+  @Override
   SeparationResult separate(float[] mixtures, int count);
 
   /** One line saying what was loaded: format, file and, where known, the config. */

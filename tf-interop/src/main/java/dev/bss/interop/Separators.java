@@ -54,10 +54,16 @@ public final class Separators {
    */
   public static Separator open(Path model, ModelConfig config, Path positionEmbeddingNpy, ConfigProto sessionConfig,
       boolean trustModel) {
-    if (ModelFiles.detect(model) == ModelFiles.Format.SAVED_MODEL) {
+    return open(ModelFiles.detect(model), model, config, positionEmbeddingNpy, sessionConfig, trustModel);
+  }
+
+  /** Opens a model whose format the caller has already {@linkplain ModelFiles#detect detected}. */
+  public static Separator open(ModelFormat format, Path model, ModelConfig config, Path positionEmbeddingNpy,
+      ConfigProto sessionConfig, boolean trustModel) {
+    if (format == ModelFormat.SAVED_MODEL) {
       return new SavedModelSeparator(SavedModelRunner.open(model, sessionConfig, trustModel));
     }
-    ModelFiles.LoadedModel loaded = ModelFiles.load(model, config, positionEmbeddingNpy);
+    LoadedModel loaded = ModelFiles.load(format, model, config, positionEmbeddingNpy, trustModel);
     return new GraphSeparator(loaded.config(), loaded.weights(), loaded.describe(), sessionConfig);
   }
 

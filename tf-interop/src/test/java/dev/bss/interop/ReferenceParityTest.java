@@ -1,6 +1,6 @@
 package dev.bss.interop;
 
-import dev.bss.interop.keras.ReferenceGraph;
+import dev.bss.model.keras.ReferenceGraph;
 import dev.bss.interop.keras.WeightsH5Layout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -79,7 +79,7 @@ class SeparatorsTest {
 
   @Test
   void javaToSavedModelToJava() throws IOException {
-    ModelFiles.LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
+    LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
     Path dir = tmp.resolve("saved");
     SavedModelExport.export(dir, model.config(), model.weights(), "test");
     assertTrue(Files.isRegularFile(dir.resolve(SavedModelExport.PROVENANCE)));
@@ -87,7 +87,7 @@ class SeparatorsTest {
       assertTrue(s.description().contains("input_img"), s.description());
       assertClose(s.separate(inputs, count), reference.decoded1(), reference.decoded2(), 1e-6, "tiny SavedModel");
     }
-    ModelFiles.LoadedModel back = ModelFiles.load(dir);
+    LoadedModel back = ModelFiles.load(dir);
     assertEquals(model.config(), back.config());
     for (String p : model.weights().paths()) {
       assertEquals(model.weights().get(p), back.weights().get(p), p);
@@ -96,14 +96,14 @@ class SeparatorsTest {
 
   @Test
   void javaToWeightsH5AndCheckpointToJava() throws IOException {
-    ModelFiles.LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
+    LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
     Path h5 = tmp.resolve("ours.weights.h5");
-    ModelFiles.save(model.config(), model.weights(), ModelFiles.Format.WEIGHTS_H5, h5, "test");
+    ModelFiles.save(model.config(), model.weights(), ModelFormat.WEIGHTS_H5, h5, "test");
     try (Separator s = Separators.open(h5)) {
       assertClose(s.separate(inputs, count), reference.decoded1(), reference.decoded2(), 1e-6, "tiny ours .weights.h5");
     }
     Path checkpoint = tmp.resolve("run").resolve("checkpoints").resolve("epoch-0003");
-    ModelFiles.save(model.config(), model.weights(), ModelFiles.Format.CHECKPOINT, checkpoint, "test");
+    ModelFiles.save(model.config(), model.weights(), ModelFormat.CHECKPOINT, checkpoint, "test");
     assertEquals(checkpoint, ModelFiles.runModel(tmp.resolve("run")));
     try (Separator s = Separators.open(tmp.resolve("run"))) {
       assertClose(s.separate(inputs, count), reference.decoded1(), reference.decoded2(), 1e-6, "tiny run dir");
@@ -117,7 +117,7 @@ class SeparatorsTest {
     Path full = Fixtures.kerasReference("full");
     Weight in = Npy.readFloats(full.resolve("inputs.npy"));
     int n = (int) in.shape()[0];
-    ModelFiles.LoadedModel model = ModelFiles.load(full.resolve("reference.keras"));
+    LoadedModel model = ModelFiles.load(full.resolve("reference.keras"));
     assertEquals(ModelConfig.seed(), model.config());
     SeparationResult java;
     try (Separator s = Separators.open(full.resolve("reference.keras"))) {
@@ -131,7 +131,7 @@ class SeparatorsTest {
       assertClose(s.separate(in.data(), n), java.decoded1(), java.decoded2(), 1e-6, "full SavedModel");
     }
     Path h5 = tmp.resolve("seed.weights.h5");
-    ModelFiles.save(model.config(), model.weights(), ModelFiles.Format.WEIGHTS_H5, h5, "test");
+    ModelFiles.save(model.config(), model.weights(), ModelFormat.WEIGHTS_H5, h5, "test");
     try (Separator s = Separators.open(h5)) {
       assertClose(s.separate(in.data(), n), java.decoded1(), java.decoded2(), 1e-6, "full ours .weights.h5");
     }
@@ -159,7 +159,7 @@ class SeparatorsTest {
   /** A Keras 3 export() names the input keras_tensor and the outputs output_0, output_1 (model.outputs order). */
   @Test
   void keras3StyleSignatureIsMappedByKey() throws IOException {
-    ModelFiles.LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
+    LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
     Path dir = tmp.resolve("keras3_style");
     try (Graph g = new Graph(); Session s = new Session(g)) {
       dev.bss.model.SeparationModel m = dev.bss.model.SeparationModel.build(Ops.create(g), model.config());
@@ -193,7 +193,7 @@ class SeparatorsTest {
 
   @Test
   void missingVariableIsNamedByTheGraphLoader() throws IOException {
-    ModelFiles.LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
+    LoadedModel model = ModelFiles.load(fixture.resolve("reference.keras"));
     WeightSet partial = new WeightSet();
     model.weights().asMap().forEach((k, w) -> {
       if (!k.equals("layer_normalization_2/beta")) {

@@ -40,6 +40,9 @@ public record ModelConfig(
   /** Side of the square input and output images. */
   public static final int IMAGE_SIZE = 32;
 
+  /** Values in one {@code IMAGE_SIZE x IMAGE_SIZE x 1} image: the one definition every module uses. */
+  public static final int IMAGE_VALUES = IMAGE_SIZE * IMAGE_SIZE;
+
   /** Number of bottleneck tokens (4 x 4 after three 2x poolings of 32 x 32). */
   public static final int TOKENS = 16;
 

@@ -1,5 +1,6 @@
 package dev.bss.model;
 
+import dev.bss.model.keras.ReferenceGraph;
 import dev.bss.model.layers.Activation;
 import dev.bss.model.layers.BatchNormalization;
 import dev.bss.model.layers.Cbam;
@@ -11,7 +12,6 @@ import dev.bss.model.layers.GraphContext;
 import dev.bss.model.layers.Initializer;
 import dev.bss.model.layers.ParameterFreeLayer;
 import dev.bss.model.layers.TransformerBlock;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Operand;
@@ -52,6 +52,7 @@ public final class SeparationModel {
     this.context = context;
     this.decoded1 = decoded1;
     this.decoded2 = decoded2;
+    context.checkAllCreated();
     this.registry = new VariableRegistry(context.variables(), context.initializers());
   }
 
@@ -88,7 +89,7 @@ public final class SeparationModel {
       throw new IllegalArgumentException(INPUT_NAME + " (InputLayer): expected input [batch, 32, 32, 1], found "
           + (s == null ? "unknown rank" : GraphContext.describe(s)));
     }
-    GraphContext context = new GraphContext(tf, fusedBatchNorm);
+    GraphContext context = new GraphContext(tf, ReferenceGraph.expectedShapes(config), fusedBatchNorm);
     // A fixed batch (s[0] > 0) gives every op a static shape, which FLOP counting needs; -1 is the usual.
     Placeholder<TFloat32> input = tf.withName(INPUT_NAME).placeholder(TFloat32.class,
         Placeholder.shape(Shape.of(s[0] > 0 ? s[0] : -1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));
@@ -226,22 +227,5 @@ public final class SeparationModel {
   /** Keras layers in creation order, with output shapes and parameter counts (for {@code bss summary}). */
   public List<LayerInfo> layers() {
     return context.layers();
-  }
-
-  /**
-   * One Keras layer of the network.
-   *
-   * @param name Keras auto name, e.g. {@code conv2d_5}
-   * @param kerasClass Keras class, e.g. {@code Conv2D}
-   * @param outputShape output shape without the batch dimension, e.g. {@code [32, 32, 32]}
-   * @param parameters number of Keras weights' values
-   * @param inbound names of the layers whose outputs feed this one ({@code input_img} for the input)
-   */
-  public record LayerInfo(String name, String kerasClass, long[] outputShape, long parameters, List<String> inbound) {
-
-    @Override
-    public String toString() {
-      return name + " (" + kerasClass + ") " + Arrays.toString(outputShape) + " " + parameters;
-    }
   }
 }

@@ -3,7 +3,6 @@ package dev.bss.model;
 import dev.bss.model.layers.Initializer;
 import dev.bss.model.layers.Initializers;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,32 +65,13 @@ public final class VariableRegistry {
     return initializers.get(path);
   }
 
-  /**
-   * Every problem of {@code weights} against this registry, one line each (missing, unexpected, mis-shaped,
-   * non-finite); empty when the weights fit.
-   */
-  public List<String> problems(WeightSet weights) {
-    List<String> problems = new ArrayList<>();
-    for (ModelVariable v : variables) {
-      Weight w = weights.get(v.path());
-      if (w == null) {
-        problems.add(v.path() + ": missing (expected " + Arrays.toString(v.shape()) + ")");
-      } else if (!Arrays.equals(w.shape(), v.shape())) {
-        problems.add(v.path() + ": expected " + Arrays.toString(v.shape()) + ", found " + w.shapeString());
-      } else {
-        int bad = w.firstNonFinite();
-        if (bad >= 0) {
-          problems.add(v.path() + ": value " + w.data()[bad] + " at flat index " + bad + " is not finite");
-        }
-      }
-    }
-    for (String path : weights.paths()) {
-      if (!byPath.containsKey(path)) {
-        problems.add(path + ": unexpected (the model has no variable at this path)");
-      }
-    }
-    return problems;
+  /** Every variable's Keras path and shape, in creation order. */
+  public Map<String, long[]> expectedShapes() {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    variables.forEach(v -> shapes.put(v.path(), v.shape()));
+    return shapes;
   }
+
 
   /**
    * Validates {@code weights} against every variable, then assigns them all in one session run.
@@ -100,11 +80,7 @@ public final class VariableRegistry {
    *     (e.g. {@code conv2d_transpose_3/kernel: expected [3, 3, 64, 128], found [3, 3, 128, 64]}); nothing is assigned
    */
   public void assign(Session session, WeightSet weights) {
-    List<String> problems = problems(weights);
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(problems.size() + " weight problem(s): " + String.join("; ", problems)
-          .replace("; ", "\n"));
-    }
+    WeightValidation.require(expectedShapes(), weights, "weights", "the model's variables");
     List<Tensor> tensors = new ArrayList<>();
     try {
       Session.Runner runner = session.runner();

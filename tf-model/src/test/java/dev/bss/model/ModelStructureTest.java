@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bss.model.SeparationModel.LayerInfo;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

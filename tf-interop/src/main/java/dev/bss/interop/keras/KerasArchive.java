@@ -1,5 +1,7 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
+import dev.bss.model.keras.KerasGraph;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -8,6 +10,8 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.bss.interop.AtomicFiles;
 import dev.bss.interop.JsonLimits;
+import dev.bss.interop.LoadedModel;
+import dev.bss.interop.ModelFormat;
 import dev.bss.interop.SafeZip;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
@@ -62,7 +66,7 @@ public final class KerasArchive {
    * @throws IllegalArgumentException naming the file: not a zip, entries missing, another architecture, weights
    *     missing or mis-shaped
    */
-  public static KerasModelWeights read(Path file, ModelConfig config) {
+  public static LoadedModel read(Path file, ModelConfig config) {
     String where = ".keras file " + file;
     try (ZipFile zip = openZip(file)) {
       JsonObject root = parseConfig(zip, file);
@@ -91,7 +95,7 @@ public final class KerasArchive {
         config = ModelConfig.fromMap(map);
       }
       checkArchitecture(layers, config, where);
-      return KerasWeightsH5.fromDatasets(datasets, config, pos, where);
+      return KerasWeightsH5.fromDatasets(datasets, config, pos, ModelFormat.KERAS, file, where);
     } catch (IOException e) {
       throw new IllegalArgumentException(where + ": cannot read (" + e.getMessage() + ")", e);
     } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NullPointerException

@@ -1,14 +1,15 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.KerasGraph;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.bss.interop.keras.KerasGraph.ArgStyle;
-import dev.bss.interop.keras.KerasGraph.Call;
-import dev.bss.interop.keras.KerasGraph.Layer;
-import dev.bss.interop.keras.KerasGraph.TensorRef;
+import dev.bss.model.keras.KerasGraph.ArgStyle;
+import dev.bss.model.keras.KerasGraph.Call;
+import dev.bss.model.keras.KerasGraph.Layer;
+import dev.bss.model.keras.KerasGraph.TensorRef;
 import dev.bss.model.Weight;
 import java.io.IOException;
 import java.io.InputStream;

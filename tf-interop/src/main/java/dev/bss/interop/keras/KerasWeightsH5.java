@@ -1,5 +1,9 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
+import dev.bss.model.keras.KerasGraph;
+import dev.bss.interop.ModelFormat;
+import dev.bss.interop.LoadedModel;
 import dev.bss.interop.AtomicFiles;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
@@ -75,11 +79,12 @@ public final class KerasWeightsH5 {
    * @throws IllegalArgumentException listing every missing, unexpected or mis-shaped weight, or when the position
    *     embedding is neither in the file nor given
    */
-  public static KerasModelWeights read(Path file, ModelConfig config, Weight positionEmbedding) {
-    return fromDatasets(readDatasets(file), config, positionEmbedding, file.toString());
+  public static LoadedModel read(Path file, ModelConfig config, Weight positionEmbedding) {
+    return fromDatasets(readDatasets(file), config, positionEmbedding, ModelFormat.WEIGHTS_H5, file, file.toString());
   }
 
-  static KerasModelWeights fromDatasets(Map<String, Weight> datasets, ModelConfig config, Weight positionEmbedding,
+  static LoadedModel fromDatasets(Map<String, Weight> datasets, ModelConfig config, Weight positionEmbedding,
+      ModelFormat format, Path source,
       String where) {
     if (config == null) {
       config = ConfigInference.fromWeightsH5(datasets, where);
@@ -114,7 +119,7 @@ public final class KerasWeightsH5 {
     }
     WeightCheck.requireComplete(where, config, missing, unexpected);
     WeightCheck.validate(weights, config, where);
-    return new KerasModelWeights(config, weights);
+    return new LoadedModel(format, source, config, weights);
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.bss.interop.keras;
 
+import dev.bss.interop.ModelFormat;
+import dev.bss.interop.LoadedModel;
 import com.google.gson.JsonObject;
 import dev.bss.interop.JsonLimits;
 import dev.bss.model.ModelConfig;
@@ -32,7 +34,7 @@ public final class LegacyKerasH5 {
    * @param config the config, or null to infer it from the weights' shapes
    * @param positionEmbedding overrides the embedding of the file's model_config; may be null
    */
-  public static KerasModelWeights read(Path file, ModelConfig config, Weight positionEmbedding) {
+  public static LoadedModel read(Path file, ModelConfig config, Weight positionEmbedding) {
     String where = "legacy Keras .h5 file " + file;
     try (HdfFile hdf = Hdf5.open(file, "legacy Keras .h5 file")) {
       Node weightsRoot = hdf.getChildren().get("model_weights");
@@ -92,7 +94,7 @@ public final class LegacyKerasH5 {
         config = ConfigInference.fromKerasPaths(weights, where);
       }
       WeightCheck.validate(weights, config, where);
-      return new KerasModelWeights(config, weights);
+      return new LoadedModel(ModelFormat.LEGACY_H5, file, config, weights);
     } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NullPointerException
         | NumberFormatException e) {
       throw new IllegalArgumentException(where + ": malformed model_config attribute (" + e.getMessage() + ")", e);

@@ -1,5 +1,7 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
+import dev.bss.model.keras.KerasGraph;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -92,12 +94,7 @@ public final class WeightsH5Layout {
 
   /** Variable names of one layer in Keras's creation order (empty for a layer without weights). */
   static List<String> variableNames(String className, boolean useBias) {
-    return switch (className) {
-      case "Conv2D", "Conv2DTranspose", "Dense" -> useBias ? List.of("kernel", "bias") : List.of("kernel");
-      case "BatchNormalization" -> List.of("gamma", "beta", "moving_mean", "moving_variance");
-      case "LayerNormalization" -> List.of("gamma", "beta");
-      default -> List.of();
-    };
+    return ReferenceGraph.variableNames(className, useBias);
   }
 
   private void add(LayerRef layer, String group, String variable, int index) {

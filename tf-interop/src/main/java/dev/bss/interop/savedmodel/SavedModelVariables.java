@@ -1,7 +1,8 @@
 package dev.bss.interop.savedmodel;
 
 import dev.bss.interop.keras.ConfigInference;
-import dev.bss.interop.keras.KerasModelWeights;
+import dev.bss.interop.LoadedModel;
+import dev.bss.interop.ModelFormat;
 import dev.bss.interop.keras.WeightCheck;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
@@ -104,12 +105,12 @@ public final class SavedModelVariables {
    * @throws IllegalArgumentException with one line naming the directory: another architecture, a missing position
    *     embedding, or every missing, mis-shaped and non-finite weight
    */
-  public static KerasModelWeights read(Path dir, ModelConfig config, Weight positionEmbedding) {
+  public static LoadedModel read(Path dir, ModelConfig config, Weight positionEmbedding) {
     String where = "SavedModel " + dir;
     List<Variable> variables = list(dir);
     Map<String, String> keyToPath = kerasPaths(variables, where);
     requirePositionEmbedding(positionEmbedding, where);
-    return assemble(keyToPath, readFloats(dir, new ArrayList<>(keyToPath.keySet())), config, positionEmbedding, where);
+    return assemble(keyToPath, readFloats(dir, new ArrayList<>(keyToPath.keySet())), config, positionEmbedding, dir);
   }
 
   /**
@@ -118,15 +119,16 @@ public final class SavedModelVariables {
    * @param keyToPath checkpoint key -> Keras path (from {@link #kerasPaths(List, String)})
    * @param values checkpoint key -> value
    */
-  static KerasModelWeights assemble(Map<String, String> keyToPath, Map<String, Weight> values, ModelConfig config,
-      Weight positionEmbedding, String where) {
+  static LoadedModel assemble(Map<String, String> keyToPath, Map<String, Weight> values, ModelConfig config,
+      Weight positionEmbedding, Path dir) {
+    String where = "SavedModel " + dir;
     requirePositionEmbedding(positionEmbedding, where);
     WeightSet weights = new WeightSet();
     keyToPath.forEach((key, path) -> weights.put(path, values.get(key)));
     weights.put(WeightSet.POSITION_EMBEDDING, positionEmbedding);
     ModelConfig c = config != null ? config : ConfigInference.fromKerasPaths(weights, where);
     WeightCheck.validate(weights, c, where);
-    return new KerasModelWeights(c, weights);
+    return new LoadedModel(ModelFormat.SAVED_MODEL, dir, c, weights);
   }
 
   private static void requirePositionEmbedding(Weight positionEmbedding, String where) {

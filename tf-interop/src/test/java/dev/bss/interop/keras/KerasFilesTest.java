@@ -1,5 +1,7 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
+import dev.bss.interop.LoadedModel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,7 +62,7 @@ class KerasFilesTest {
   void weightsH5ReadsWithInferredConfig(String name) throws IOException {
     Path dir = Fixtures.kerasReference(name);
     Weight pos = Npy.readFloats(dir.resolve("pos_embedding.npy"));
-    KerasModelWeights read = KerasWeightsH5.read(dir.resolve("reference.weights.h5"), null, pos);
+    LoadedModel read = KerasWeightsH5.read(dir.resolve("reference.weights.h5"), null, pos);
     assertEquals(fixtureConfig(name), read.config());
     assertSameWeights(fixtureWeights(dir), read.weights());
   }
@@ -69,7 +71,7 @@ class KerasFilesTest {
   @ValueSource(strings = {"tiny", "full"})
   void kerasArchiveReadsWeightsAndPositionEmbedding(String name) throws IOException {
     Path dir = Fixtures.kerasReference(name);
-    KerasModelWeights read = KerasArchive.read(dir.resolve("reference.keras"), null);
+    LoadedModel read = KerasArchive.read(dir.resolve("reference.keras"), null);
     assertEquals(fixtureConfig(name), read.config());
     assertSameWeights(fixtureWeights(dir), read.weights());
   }
@@ -78,7 +80,7 @@ class KerasFilesTest {
   @ValueSource(strings = {"tiny", "full"})
   void legacyH5ReadsByLayerName(String name) throws IOException {
     Path dir = Fixtures.kerasReference(name);
-    KerasModelWeights read = LegacyKerasH5.read(dir.resolve("reference_legacy.h5"), null, null);
+    LoadedModel read = LegacyKerasH5.read(dir.resolve("reference_legacy.h5"), null, null);
     assertEquals(fixtureConfig(name), read.config());
     assertSameWeights(fixtureWeights(dir), read.weights());
   }
@@ -111,7 +113,7 @@ class KerasFilesTest {
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LegacyKerasH5.read(file, null, null));
     assertTrue(e.getMessage().contains("--pos-embedding"), e.getMessage());
-    KerasModelWeights read = LegacyKerasH5.read(file, null, weights.get(WeightSet.POSITION_EMBEDDING));
+    LoadedModel read = LegacyKerasH5.read(file, null, weights.get(WeightSet.POSITION_EMBEDDING));
     assertEquals(ModelConfig.tiny(), read.config());
     for (String p : weights.paths()) {
       assertEquals(weights.get(p), read.weights().get(p), p);
@@ -158,7 +160,7 @@ class KerasFilesTest {
     WeightSet weights = fixtureWeights(dir);
     Path out = tmp.resolve("copy.weights.h5");
     KerasWeightsH5.write(out, ModelConfig.tiny(), weights);
-    KerasModelWeights back = KerasWeightsH5.read(out, null, null); // embedding comes from the file itself
+    LoadedModel back = KerasWeightsH5.read(out, null, null); // embedding comes from the file itself
     assertEquals(ModelConfig.tiny(), back.config());
     assertSameWeights(weights, back.weights());
     // Every dataset Keras wrote exists in ours, with the same shape.
@@ -176,7 +178,7 @@ class KerasFilesTest {
     WeightSet weights = fixtureWeights(dir);
     Path out = tmp.resolve("copy.keras");
     KerasArchive.write(out, ModelConfig.tiny(), weights);
-    KerasModelWeights back = KerasArchive.read(out, null);
+    LoadedModel back = KerasArchive.read(out, null);
     assertEquals(ModelConfig.tiny(), back.config());
     assertSameWeights(weights, back.weights());
     try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(out.toFile())) {

@@ -1,5 +1,6 @@
 package dev.bss.interop.keras;
 
+import dev.bss.model.keras.ReferenceGraph;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,7 +1,8 @@
 package dev.bss.interop.savedmodel;
 
-import dev.bss.interop.keras.KerasGraph;
-import dev.bss.interop.keras.ReferenceGraph;
+import dev.bss.interop.LoadedModel;
+import dev.bss.model.keras.KerasGraph;
+import dev.bss.model.keras.ReferenceGraph;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +15,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.bss.interop.Fixtures;
 import dev.bss.interop.ModelFiles;
-import dev.bss.interop.keras.KerasModelWeights;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.ModelVariable;
 import dev.bss.model.SeparationModel;
@@ -187,8 +187,8 @@ class SavedModelVariablesTest {
     Map<String, String> mapped = SavedModelVariables.kerasPaths(vars, "test");
     Map<String, Weight> values = new LinkedHashMap<>();
     mapped.forEach((key, path) -> values.put(key, tinyValues.get(path)));
-    KerasModelWeights k = SavedModelVariables.assemble(mapped, values, null,
-        tinyValues.get(WeightSet.POSITION_EMBEDDING), "test");
+    LoadedModel k = SavedModelVariables.assemble(mapped, values, null,
+        tinyValues.get(WeightSet.POSITION_EMBEDDING), Path.of("test"));
     assertEquals(ModelConfig.tiny(), k.config());
     assertEquals(tinyValues.paths(), k.weights().paths());
     for (String path : tinyValues.paths()) {
@@ -200,7 +200,7 @@ class SavedModelVariablesTest {
   void missingPositionEmbeddingIsAskedFor() {
     Map<String, String> mapped = SavedModelVariables.kerasPaths(tfKeras2Keys(false), "test");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SavedModelVariables.assemble(mapped, Map.of(), null, null, "SavedModel x"));
+        () -> SavedModelVariables.assemble(mapped, Map.of(), null, null, Path.of("x")));
     assertTrue(e.getMessage().startsWith("SavedModel x: ") && e.getMessage().contains("--pos-embedding"),
         e.getMessage());
   }
@@ -215,7 +215,7 @@ class SavedModelVariablesTest {
     String gamma = keyOf(mapped, "layer_normalization/gamma");
     values.put(gamma, new Weight(new long[] {2, 12}, new float[24]));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SavedModelVariables.assemble(
-        mapped, values, ModelConfig.tiny(), tinyValues.get(WeightSet.POSITION_EMBEDDING), "SavedModel x"));
+        mapped, values, ModelConfig.tiny(), tinyValues.get(WeightSet.POSITION_EMBEDDING), Path.of("x")));
     String m = e.getMessage();
     assertTrue(m.startsWith("SavedModel x: ") && m.contains("2 wrong"), m);
     assertTrue(m.contains("conv2d/bias: expected [8], found [7]"), m);

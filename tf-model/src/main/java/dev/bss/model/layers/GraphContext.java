@@ -1,7 +1,7 @@
 package dev.bss.model.layers;
 
 import dev.bss.model.ModelVariable;
-import dev.bss.model.SeparationModel.LayerInfo;
+import dev.bss.model.LayerInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -48,17 +48,22 @@ public final class GraphContext {
   private final List<Op> batchNormUpdates = new ArrayList<>();
   private final Placeholder<TInt64> dropoutSeed;
   private int dropoutLayers;
+  /** The Keras description's weights (path to shape) every created variable must match; null: no check. */
+  private final Map<String, long[]> expectedWeights;
   private final boolean fusedBatchNorm;
 
   public GraphContext(Ops tf) {
-    this(tf, false);
+    this(tf, null, false);
   }
 
   /**
-   * A context whose BatchNormalization layers train through TensorFlow's fused kernel when {@code fusedBatchNorm}
+   * A context that checks each variable's Keras path and shape against {@code expectedWeights} as it is created
+   * (see {@link dev.bss.model.keras.ReferenceGraph#expectedShapes}); {@link #checkAllCreated()} checks that none is
+   * missing. Its BatchNormalization layers train through TensorFlow's fused kernel when {@code fusedBatchNorm}
    * (faster; not within the Keras training tolerances in float32, see {@link BatchNormalization}).
    */
-  public GraphContext(Ops tf, boolean fusedBatchNorm) {
+  public GraphContext(Ops tf, Map<String, long[]> expectedWeights, boolean fusedBatchNorm) {
+    this.expectedWeights = expectedWeights;
     this.fusedBatchNorm = fusedBatchNorm;
     this.tf = tf;
     this.trainingOps = tf.withSubScope("training");
@@ -93,6 +98,11 @@ public final class GraphContext {
   /** Creates a VariableV2 with its feed placeholder and assign op and registers it under its Keras path. */
   public Variable<TFloat32> variable(String layerName, String layerClass, String path, long[] shape,
       boolean trainable, boolean kerasWeight, Initializer initializer) {
+    if (expectedWeights != null && !Arrays.equals(expectedWeights.get(path), shape)) {
+      throw new IllegalStateException("graph: variable " + path + " of " + layerClass + " has shape "
+          + Arrays.toString(shape) + ", the Keras description expects " + (expectedWeights.containsKey(path)
+          ? Arrays.toString(expectedWeights.get(path)) : "no variable at this path"));
+    }
     // Built directly so that each op carries the exact Keras path as its graph name ("conv2d_5/kernel"): Ops'
     // sub-scopes would need one scan of the whole graph per scope, which made building quadratic.
     Shape s = Shape.of(shape);
@@ -164,6 +174,18 @@ public final class GraphContext {
 
   public Placeholder<TInt64> dropoutSeedPlaceholder() {
     return dropoutSeed;
+  }
+
+  /** Fails when a weight of the Keras description was never created (the end of the graph's construction). */
+  public void checkAllCreated() {
+    if (expectedWeights == null) {
+      return;
+    }
+    List<String> missing = new ArrayList<>(expectedWeights.keySet());
+    variables.forEach(v -> missing.remove(v.path()));
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("graph: the Keras description's variables " + missing + " were never created");
+    }
   }
 
   public List<ModelVariable> variables() {

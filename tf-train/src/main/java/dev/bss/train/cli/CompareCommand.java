@@ -31,9 +31,6 @@ import picocli.CommandLine.Spec;
         "Exit status: 0 within tolerance, 1 beyond, 2 bad input."})
 public final class CompareCommand implements Callable<Integer> {
 
-  /** Mixtures per session run (bounds memory on large input files). */
-  static final int BATCH = 256;
-
   @Spec CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "PATH",
@@ -94,7 +91,7 @@ public final class CompareCommand implements Callable<Integer> {
     String description;
     try (Separator separator = modelOptions.open(model)) {
       description = separator.description();
-      result = separateAll(separator, mixtures.data());
+      result = separator.separateAll(mixtures.data());
     }
     long[] shape = mixtures.shape();
     Map<String, Object> report = new LinkedHashMap<>();
@@ -152,21 +149,6 @@ public final class CompareCommand implements Callable<Integer> {
     return max;
   }
 
-
-  /** Runs every mixture through the separator in batches. */
-  static SeparationResult separateAll(Separator separator, float[] mixtures) {
-    int per = Separator.IMAGE_VALUES;
-    int count = mixtures.length / per;
-    float[] d1 = new float[mixtures.length];
-    float[] d2 = new float[mixtures.length];
-    for (int start = 0; start < count; start += BATCH) {
-      int n = Math.min(BATCH, count - start);
-      SeparationResult r = separator.separate(Arrays.copyOfRange(mixtures, start * per, (start + n) * per), n);
-      System.arraycopy(r.decoded1(), 0, d1, start * per, n * per);
-      System.arraycopy(r.decoded2(), 0, d2, start * per, n * per);
-    }
-    return new SeparationResult(d1, d2);
-  }
 
   private static Npy.Header header(Path file) {
     try {

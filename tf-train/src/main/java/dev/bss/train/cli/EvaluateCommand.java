@@ -1,8 +1,6 @@
 package dev.bss.train.cli;
 
-import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
-import dev.bss.interop.Separators;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
 import dev.bss.train.eval.Evaluation;
@@ -10,6 +8,7 @@ import dev.bss.train.io.Checkpoint;
 import dev.bss.train.loop.DatasetsPairData;
 import dev.bss.train.loop.Devices;
 import dev.bss.train.loop.Precision;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,7 +16,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code bss evaluate}: the seed's evaluation protocol on a trained model, with the identity baseline. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -41,9 +43,8 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "intra-op threads (default: available processors)") Integer threads;
   @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32", description = "float32 "
       + "(default) or bf16 (Keras's mixed_bfloat16; needs a CPU with AVX512_BF16 or AMX)") String precision;
-  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
-  @Option(names = "--trust-model", description = "run a SavedModel even if its graph has ops beyond pure "
-      + "computation (file or network I/O, Python calls, ...); only for files you trust") boolean trustModel;
+  @Mixin ModelFileOptions modelOptions;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
@@ -64,30 +65,29 @@ public final class EvaluateCommand implements Callable<Integer> {
     DatasetsPairData pairs = new DatasetsPairData(datasets);
     Evaluation.Report report;
     String description;
-    try (Separator loaded = Separators.open(model, null, null, choice.config(), trustModel)) {
+    PrintWriter out = spec.commandLine().getOut();
+    try (Separator loaded = modelOptions.open(model, choice.config())) {
       description = loaded.description();
       if (!json) {
         if (choice.notice() != null) {
-          System.out.println("notice: " + choice.notice());
+          out.println("notice: " + choice.notice());
         }
-        System.out.println("model: " + description);
-        System.out.println("data: " + pairs.description());
-        System.out.println(choice.describe(threadCount));
+        out.println("model: " + description);
+        out.println("data: " + pairs.description());
+        out.println(choice.describe(threadCount));
       }
-      report = Evaluation.run((mixtures, count) -> {
-        SeparationResult r = loaded.separate(mixtures, count);
-        return new float[][] {r.decoded1(), r.decoded2()};
-      }, pairs.test(seed), draws, samples, seed);
+      report = Evaluation.run(loaded, pairs.test(seed), draws, samples, seed);
     }
     if (json) {
       Map<String, Object> map = new LinkedHashMap<>();
       map.put("model_description", description);
       map.put("data", pairs.description());
       map.putAll(report.toMap());
-      System.out.println(Checkpoint.toJson(map));
+      out.println(Checkpoint.toJson(map));
     } else {
-      System.out.print(report.toText());
+      out.print(report.toText());
     }
+    out.flush();
     return 0;
   }
 }

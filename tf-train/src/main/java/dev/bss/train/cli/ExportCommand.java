@@ -1,5 +1,7 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.ModelFormat;
+import dev.bss.interop.LoadedModel;
 import dev.bss.interop.ModelFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,17 +44,17 @@ public final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelFiles.Format target = ModelFiles.Format.forExport(format);
+    ModelFormat target = ModelFormat.forExport(format);
     String name = out.getFileName().toString();
-    if (target == ModelFiles.Format.WEIGHTS_H5 && !name.endsWith(".weights.h5")) {
+    if (target == ModelFormat.WEIGHTS_H5 && !name.endsWith(".weights.h5")) {
       throw new Cli.UserException("--out " + out + ": Keras 3 loads weights only from a file named *.weights.h5");
     }
-    if (target == ModelFiles.Format.KERAS && !name.endsWith(".keras")) {
+    if (target == ModelFormat.KERAS && !name.endsWith(".keras")) {
       throw new Cli.UserException("--out " + out + ": Keras 3 loads models only from a file named *.keras");
     }
-    OutputTarget.check("--out", out, source, target == ModelFiles.Format.SAVED_MODEL
-        || target == ModelFiles.Format.CHECKPOINT, overwrite);
-    ModelFiles.LoadedModel model = modelOptions.load(source);
+    OutputTarget.check("--out", out, source, target == ModelFormat.SAVED_MODEL
+        || target == ModelFormat.CHECKPOINT, overwrite);
+    LoadedModel model = modelOptions.load(source);
     save(model, target, "--out", out, source);
     PrintWriter o = spec.commandLine().getOut();
     o.println("read " + model.describe());
@@ -62,7 +64,7 @@ public final class ExportCommand implements Callable<Integer> {
   }
 
   /** Writes the model, reporting a failed write (disk full, permissions) as one line naming the output. */
-  static void save(ModelFiles.LoadedModel model, ModelFiles.Format target, String option, Path out, Path source) {
+  static void save(LoadedModel model, ModelFormat target, String option, Path out, Path source) {
     try {
       ModelFiles.save(model.config(), model.weights(), target, out, source.toString());
     } catch (IOException | RuntimeException e) {

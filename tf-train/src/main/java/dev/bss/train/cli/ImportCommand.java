@@ -1,5 +1,7 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.ModelFormat;
+import dev.bss.interop.LoadedModel;
 import dev.bss.interop.ModelFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -38,8 +40,8 @@ public final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     OutputTarget.check("--to", to, source, true, overwrite);
-    ModelFiles.LoadedModel model = modelOptions.load(source);
-    ExportCommand.save(model, ModelFiles.Format.CHECKPOINT, "--to", to, source);
+    LoadedModel model = modelOptions.load(source);
+    ExportCommand.save(model, ModelFormat.CHECKPOINT, "--to", to, source);
     PrintWriter out = spec.commandLine().getOut();
     out.println("imported " + model.describe());
     out.println("wrote checkpoint " + to + " (" + model.weights().size() + " arrays, " + model.weights().totalValues()

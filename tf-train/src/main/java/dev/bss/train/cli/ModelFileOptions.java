@@ -1,10 +1,13 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.LoadedModel;
 import dev.bss.interop.ModelFiles;
 import dev.bss.interop.Separator;
 import dev.bss.interop.Separators;
 import dev.bss.model.ModelConfig;
 import java.nio.file.Path;
+import org.tensorflow.proto.ConfigProto;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that reads a model file: a config override, the position embedding, --verbose,
@@ -20,8 +23,7 @@ public final class ModelFileOptions {
       description = "position embedding, needed for a Keras-written .weights.h5 (Keras does not store it)")
   Path posEmbedding;
 
-  @Option(names = "--verbose", description = "stack traces on errors")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Option(names = "--trust-model", description = "run a SavedModel even if its graph has ops beyond pure "
       + "computation (file or network I/O, Python calls, ...); only for files you trust")
@@ -33,7 +35,7 @@ public final class ModelFileOptions {
   }
 
   /** Loads a model's weights and config with these options. */
-  ModelFiles.LoadedModel load(Path model) {
+  LoadedModel load(Path model) {
     return ModelFiles.load(model, configOverride(), posEmbedding, trustModel);
   }
 
@@ -42,8 +44,8 @@ public final class ModelFileOptions {
     return open(model, null);
   }
 
-  /** Opens a model for inference with these options and a session config (null: TensorFlow's defaults). */
-  Separator open(Path model, org.tensorflow.proto.ConfigProto sessionConfig) {
+  /** Opens a model for inference with these options, its session run with {@code sessionConfig} (null: defaults). */
+  Separator open(Path model, ConfigProto sessionConfig) {
     return Separators.open(model, configOverride(), posEmbedding, sessionConfig, trustModel);
   }
 }

@@ -1,15 +1,15 @@
 package dev.bss.train.cli;
 
 import dev.bss.interop.AtomicFiles;
+import dev.bss.interop.Separation;
 import dev.bss.interop.SeparationResult;
 import dev.bss.interop.Separator;
 import dev.bss.interop.numpy.Npy;
-import dev.bss.model.Weight;
 import dev.bss.train.loop.Precision;
+import dev.bss.train.io.PngImages;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.tensorflow.proto.ConfigProto;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -112,7 +111,7 @@ public final class SeparateCommand implements Callable<Integer> {
     if (npy == null) {
       imageMixtures = new float[images.size() * Separator.IMAGE_VALUES];
       for (int i = 0; i < images.size(); i++) {
-        System.arraycopy(PngImages.read(images.get(i)), 0, imageMixtures, i * Separator.IMAGE_VALUES,
+        System.arraycopy(readImage(images.get(i)), 0, imageMixtures, i * Separator.IMAGE_VALUES,
             Separator.IMAGE_VALUES);
       }
     }
@@ -131,8 +130,8 @@ public final class SeparateCommand implements Callable<Integer> {
           Npy.FloatWriter decoded2 = npy == null ? null : new Npy.FloatWriter(tmp.resolve("decoded2.npy"), shape)) {
         description = separator.description();
         int per = Separator.IMAGE_VALUES;
-        for (long start = 0; start < count; start += CompareCommand.BATCH) {
-          int n = (int) Math.min(CompareCommand.BATCH, count - start);
+        for (long start = 0; start < count; start += Separation.CHUNK) {
+          int n = (int) Math.min(Separation.CHUNK, count - start);
           float[] mixtures = npy != null ? npy.read(start, n)
               : Arrays.copyOfRange(imageMixtures, (int) start * per, (int) (start + n) * per);
           SeparationResult result = separator.separate(mixtures, n);
@@ -145,8 +144,8 @@ public final class SeparateCommand implements Callable<Integer> {
             String name = npy != null ? String.format(Locale.ROOT, "%s_%04d", npyStem, index)
                 : stem(images.get((int) index));
             if (!noPng) {
-              writePng(image(result.decoded1(), i, 1), tmp.resolve(name + "_decoded1.png"));
-              writePng(image(result.decoded2(), i, 1), tmp.resolve(name + "_decoded2.png"));
+              PngImages.write(tmp.resolve(name + "_decoded1.png"), PngImages.grayImage(result.decoded1(), i, 1));
+              PngImages.write(tmp.resolve(name + "_decoded2.png"), PngImages.grayImage(result.decoded2(), i, 1));
             }
             if (index < gridRows) {
               int at = (int) index * per;
@@ -158,7 +157,7 @@ public final class SeparateCommand implements Callable<Integer> {
         }
       }
       if (!noPng) {
-        writePng(grid(grid[0], new SeparationResult(grid[1], grid[2]), gridRows), tmp.resolve("grid.png"));
+        PngImages.write(tmp.resolve("grid.png"), grid(grid[0], new SeparationResult(grid[1], grid[2]), gridRows));
       }
       Files.createDirectories(out);
       try (var files = Files.list(tmp)) {
@@ -189,20 +188,12 @@ public final class SeparateCommand implements Callable<Integer> {
     return dot > 0 ? name.substring(0, dot) : name;
   }
 
-  private static BufferedImage image(float[] data, int index, int scale) {
-    BufferedImage img = new BufferedImage(32 * scale, 32 * scale, BufferedImage.TYPE_BYTE_GRAY);
-    paint(img, data, index, 0, 0, scale);
-    return img;
-  }
-
-  private static void paint(BufferedImage img, float[] data, int index, int x0, int y0, int scale) {
-    int base = index * Separator.IMAGE_VALUES;
-    for (int y = 0; y < 32 * scale; y++) {
-      for (int x = 0; x < 32 * scale; x++) {
-        float v = data[base + (y / scale) * 32 + x / scale];
-        int g = Math.round(Math.max(0f, Math.min(1f, Float.isNaN(v) ? 0f : v)) * 255f);
-        img.getRaster().setSample(x0 + x, y0 + y, 0, g);
-      }
+  /** A mixture image, its problems reported as bad input naming the argument. */
+  private static float[] readImage(Path file) {
+    try {
+      return PngImages.readMixture(file, "IMAGE " + file);
+    } catch (IllegalArgumentException e) {
+      throw new Cli.UserException(e.getMessage(), e);
     }
   }
 
@@ -213,19 +204,10 @@ public final class SeparateCommand implements Callable<Integer> {
     float[][] columns = {mixtures, r.decoded1(), r.decoded2()};
     for (int row = 0; row < rows; row++) {
       for (int c = 0; c < 3; c++) {
-        paint(img, columns[c], row, gap + c * (cell + gap), gap + row * (cell + gap), GRID_SCALE);
+        PngImages.paint(img, columns[c], row, gap + c * (cell + gap), gap + row * (cell + gap), GRID_SCALE);
       }
     }
     return img;
   }
 
-  private static void writePng(BufferedImage img, Path file) {
-    try {
-      if (!ImageIO.write(img, "png", file.toFile())) {
-        throw new IllegalStateException("no PNG writer");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.ModelFormat;
 import dev.bss.interop.ModelFiles;
 import dev.bss.train.loop.Devices;
 import dev.bss.train.serve.SavedModelServed;
@@ -80,7 +81,8 @@ public final class ServeCommand implements Callable<Integer> {
       throw new Cli.UserException("--threads: expected >= 1, found " + threads);
     }
     Devices.Choice choice = Devices.choose(device, threads != null ? threads : Runtime.getRuntime().availableProcessors());
-    boolean savedModel = ModelFiles.detect(model) == ModelFiles.Format.SAVED_MODEL;
+    ModelFormat format = ModelFiles.detect(model);
+    boolean savedModel = format == ModelFormat.SAVED_MODEL;
     String modelName = name != null ? name : savedModel ? model.toAbsolutePath().normalize().getFileName().toString()
         : "bss";
     if (!modelName.matches("[A-Za-z0-9._-]+")) {
@@ -88,7 +90,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     ServedModel served = savedModel ? new SavedModelServed(model, choice.config(), modelOptions.trustModel)
-        : new SeparatorServed(Separators.open(model, modelOptions.configOverride(), modelOptions.posEmbedding,
+        : new SeparatorServed(Separators.open(format, model, modelOptions.configOverride(), modelOptions.posEmbedding,
             choice.config(), modelOptions.trustModel));
     ServeServer server;
     try {

@@ -2,7 +2,7 @@ package dev.bss.train.cli;
 
 import dev.bss.model.ModelConfig;
 import dev.bss.model.SeparationModel;
-import dev.bss.model.SeparationModel.LayerInfo;
+import dev.bss.model.LayerInfo;
 import dev.bss.model.VariableRegistry;
 import dev.bss.model.WeightSet;
 import java.io.PrintWriter;
@@ -12,6 +12,7 @@ import org.tensorflow.Graph;
 import org.tensorflow.op.Ops;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -25,8 +26,7 @@ public final class SummaryCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "seed|tiny|FILE", defaultValue = "seed", description = ConfigOption.DESCRIPTION)
   String config;
 
-  @Option(names = "--verbose", description = "Stack traces on errors.")
-  boolean verbose;
+  @Mixin VerboseOption verbose;
 
   @Override
   public Integer call() {

@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import dev.bss.interop.RunLayout;
 import dev.bss.model.ModelConfig;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.data.Datasets;
@@ -16,6 +17,7 @@ import dev.bss.train.loop.ResumeCheck;
 import dev.bss.train.loop.TrainOptions;
 import dev.bss.train.loop.Trainer;
 import dev.bss.train.loop.TrainingRun;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -26,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -126,7 +129,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--eval-samples", description = "test pairs per evaluation draw (default: the preset's)")
   Integer evalSamples;
 
-  @Option(names = "--verbose", description = "stack traces on errors") boolean verbose;
+  @Mixin VerboseOption verbose;
 
   /** The fallback value of a bare {@code --validate}: the preset's count. */
   static final String PRESET_VALUE = "preset";
@@ -139,7 +142,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path outDir = out != null ? out
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     // A resumed run takes the checkpoint's value of every option not given; ResumeCheck refuses changed ones.
-    ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(outDir.resolve("checkpoints"))
+    ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(RunLayout.checkpoints(outDir))
         : ResumeCheck.Defaults.NONE;
     Preset p = presetNamed(preset != null ? preset : recorded.string("preset", QUICK.name()), preset != null);
     Precision mode = Precision.parse(precision);
@@ -221,8 +224,11 @@ public final class TrainCommand implements Callable<Integer> {
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
     Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, trainingData, dataOption,
         choice.requested(), threadCount));
-    TrainingRun.Outcome outcome = TrainingRun.execute(options, trainingData, choice, threadCount, settings,
-        commandLine, System.out, Progress.stdoutIsTerminal());
+    TrainingRun.Outcome outcome;
+    try (PrintStream out = WriterStream.of(spec.commandLine().getOut())) {
+      outcome = TrainingRun.execute(options, trainingData, choice, threadCount, settings, commandLine, out,
+          Progress.stdoutIsTerminal());
+    }
     return outcome.training().status() == Trainer.Status.NON_FINITE_LOSS ? 1 : 0;
   }
 

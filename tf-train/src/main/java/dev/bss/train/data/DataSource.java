@@ -12,7 +12,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -269,13 +268,5 @@ public final class DataSource {
           + " test-data/embedded into the jar); " + HOW_TO_POINT_AT_LOCAL_FILES.replace(", or use --data embedded", ""));
     }
     return in;
-  }
-
-  /** The pinned sums as an ordered map, for provenance records. */
-  public static Map<String, String> pinnedSha256() {
-    Map<String, String> ordered = new LinkedHashMap<>();
-    ordered.put(MNIST_NPZ, PINNED_SHA256.get(MNIST_NPZ));
-    IDX_FILES.forEach(name -> ordered.put("fashion-mnist/" + name, PINNED_SHA256.get(name)));
-    return ordered;
   }
 }

@@ -1,5 +1,6 @@
 package dev.bss.train.data;
 
+import dev.bss.model.ModelConfig;
 import java.util.Arrays;
 
 /**
@@ -14,9 +15,9 @@ import java.util.Arrays;
 public final class ImageSet {
 
   /** Side of a preprocessed image. */
-  public static final int SIDE = 32;
+  public static final int SIDE = ModelConfig.IMAGE_SIZE;
   /** Pixels of a preprocessed image, {@code 32 * 32} (one channel). */
-  public static final int PIXELS = SIDE * SIDE;
+  public static final int PIXELS = ModelConfig.IMAGE_VALUES;
   /** Zero padding added on every side of a 28x28 image. */
   public static final int PAD = (SIDE - Idx.RAW_SIDE) / 2;
 

@@ -1,9 +1,11 @@
 package dev.bss.train.eval;
 
+import dev.bss.interop.Separation;
+import dev.bss.interop.Separator;
+import dev.bss.interop.SeparationResult;
 import dev.bss.train.loop.Batch;
 import dev.bss.train.loop.PairData;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,12 +20,6 @@ import java.util.Map;
 public final class Evaluation {
 
   private Evaluation() {}
-
-  /** Separates {@code count} mixtures ({@code [count, 32, 32, 1]}); returns {decoded1, decoded2}. */
-  @FunctionalInterface
-  public interface Predictor {
-    float[][] predict(float[] mixtures, int count);
-  }
 
   /** Errors of one draw. */
   public record Draw(double mnist, double fashion, double combined) {}
@@ -104,8 +100,9 @@ public final class Evaluation {
     }
   }
 
-  /** Runs the protocol on {@code draws} consecutive draws of {@code test}. */
-  public static Report run(Predictor predictor, PairData.BatchStream test, int draws, int samples, long seed) {
+  /** Runs the protocol on {@code draws} consecutive draws of {@code test}, separating each draw with
+   * {@link Separation#separateAll}. */
+  public static Report run(Separation predictor, PairData.BatchStream test, int draws, int samples, long seed) {
     if (draws <= 0 || samples <= 0) {
       throw new IllegalArgumentException("evaluation: --draws and --samples must be positive, found " + draws
           + " and " + samples);
@@ -115,34 +112,15 @@ public final class Evaluation {
     Batch batch = Batch.allocate(samples);
     for (int d = 0; d < draws; d++) {
       test.fill(batch);
-      float[][] pred = predictInChunks(predictor, batch.mixture(), samples);
-      modelDraws.add(draw(pred[0], pred[1], batch, samples));
+      SeparationResult pred = predictor.separateAll(batch.mixture());
+      modelDraws.add(draw(pred.decoded1(), pred.decoded2(), batch, samples));
       identityDraws.add(draw(batch.mixture(), batch.mixture(), batch, samples));
     }
     return new Report(draws, samples, seed, Summary.of(modelDraws), Summary.of(identityDraws));
   }
 
-  /** Pairs per predictor call: bounds the activation memory of the seed network to a few hundred MB. */
-  static final int CHUNK = 250;
-
-  private static float[][] predictInChunks(Predictor predictor, float[] mixtures, int count) {
-    if (count <= CHUNK) {
-      return predictor.predict(mixtures, count);
-    }
-    int pixels = 1024;
-    float[] out1 = new float[count * pixels];
-    float[] out2 = new float[count * pixels];
-    for (int start = 0; start < count; start += CHUNK) {
-      int n = Math.min(CHUNK, count - start);
-      float[][] part = predictor.predict(Arrays.copyOfRange(mixtures, start * pixels, (start + n) * pixels), n);
-      System.arraycopy(part[0], 0, out1, start * pixels, n * pixels);
-      System.arraycopy(part[1], 0, out2, start * pixels, n * pixels);
-    }
-    return new float[][] {out1, out2};
-  }
-
   private static Draw draw(float[] p1, float[] p2, Batch batch, int samples) {
-    int n = samples * 1024;
+    int n = samples * Separator.IMAGE_VALUES;
     double mse1 = mse(p1, batch.mnist(), n);
     double mse2 = mse(p2, batch.fashion(), n);
     return new Draw(mse1, mse2, (mse1 + mse2) / 2);

@@ -2,6 +2,7 @@ package dev.bss.train.io;
 
 import dev.bss.interop.AtomicFiles;
 import dev.bss.interop.ModelFiles;
+import dev.bss.interop.RunLayout;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
@@ -18,8 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -39,9 +38,8 @@ public final class Checkpoint {
   public static final String OPTIMIZER = "optimizer.npz";
   public static final String STATE = "state.json";
   /** Name of the best-weights checkpoint under {@code checkpoints/}. */
-  public static final String BEST = "best";
+  public static final String BEST = RunLayout.BEST;
 
-  private static final Pattern EPOCH_DIR = Pattern.compile("epoch-(\\d{4,})");
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
       .create();
 
@@ -49,7 +47,7 @@ public final class Checkpoint {
 
   /** Directory name of the checkpoint after {@code epoch} completed epochs (1-based). */
   public static String epochDirName(int epoch) {
-    return String.format("epoch-%04d", epoch);
+    return RunLayout.epochDirName(epoch);
   }
 
   /**
@@ -135,7 +133,7 @@ public final class Checkpoint {
       return found;
     }
     try (Stream<Path> list = Files.list(checkpointsDir)) {
-      list.filter(p -> EPOCH_DIR.matcher(p.getFileName().toString()).matches())
+      list.filter(RunLayout::isEpochDir)
           .filter(p -> Files.isRegularFile(p.resolve(STATE)) && Files.isRegularFile(p.resolve(WEIGHTS)))
           .sorted((a, b) -> Integer.compare(epochOf(a), epochOf(b)))
           .forEach(found::add);
@@ -147,11 +145,11 @@ public final class Checkpoint {
 
   /** The epoch number of an {@code epoch-NNNN} directory. */
   public static int epochOf(Path dir) {
-    Matcher m = EPOCH_DIR.matcher(dir.getFileName().toString());
-    if (!m.matches()) {
+    long epoch = RunLayout.epochOf(dir);
+    if (epoch < 0) {
       throw new IllegalArgumentException(dir + ": expected a directory named epoch-NNNN");
     }
-    return Integer.parseInt(m.group(1));
+    return Math.toIntExact(epoch);
   }
 
   /** Deletes all but the newest {@code keep} epoch checkpoints (the best checkpoint is separate and kept). */

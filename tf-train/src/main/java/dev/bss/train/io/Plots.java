@@ -1,19 +1,14 @@
 package dev.bss.train.io;
 
-import dev.bss.interop.AtomicFiles;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -57,7 +52,7 @@ public final class Plots {
     if (chart.getSeriesMap().isEmpty()) {
       chart.addSeries("loss", new double[] {1}, new double[] {1});
     }
-    writePng(file, BitmapEncoder.getBufferedImage(chart));
+    PngImages.write(file, BitmapEncoder.getBufferedImage(chart));
   }
 
   /**
@@ -83,25 +78,10 @@ public final class Plots {
       g.drawString(labels[r], 6, top + CELL / 2 + 5);
       for (int c = 0; c < count; c++) {
         int left = LABEL_WIDTH + c * (CELL + GAP);
-        for (int y = 0; y < 32; y++) {
-          for (int x = 0; x < 32; x++) {
-            float v = rows[r][c * 1024 + y * 32 + x];
-            int gray = Math.round(Math.max(0f, Math.min(1f, v)) * 255f);
-            g.setColor(new Color(gray, gray, gray));
-            g.fillRect(left + x * 3, top + y * 3, 3, 3);
-          }
-        }
+        PngImages.paint(image, rows[r], c, left, top, CELL / 32);
       }
     }
     g.dispose();
-    writePng(file, image);
-  }
-
-  private static void writePng(Path file, BufferedImage image) {
-    AtomicFiles.writeStream(file, out -> {
-      if (!ImageIO.write(image, "png", out)) {
-        throw new IOException("no PNG writer");
-      }
-    });
+    PngImages.write(file, image);
   }
 }

@@ -1,5 +1,7 @@
 package dev.bss.train.loop;
 
+import dev.bss.interop.ModelFormat;
+import dev.bss.interop.LoadedModel;
 import dev.bss.interop.ModelFiles;
 import dev.bss.model.ModelConfig;
 import dev.bss.model.WeightSet;
@@ -29,7 +31,7 @@ import java.util.stream.Stream;
  * @param config the network's config
  * @param weights every variable by Keras path, position embedding included
  */
-public record InitWeights(Path path, ModelFiles.Format format, Path source, String sha256, ModelConfig config,
+public record InitWeights(Path path, ModelFormat format, Path source, String sha256, ModelConfig config,
     WeightSet weights) {
 
   /**
@@ -40,7 +42,7 @@ public record InitWeights(Path path, ModelFiles.Format format, Path source, Stri
    * @throws IllegalArgumentException one line starting with {@code --init} naming the file and the problem
    */
   public static InitWeights load(Path path, ModelConfig config, Path positionEmbedding) {
-    ModelFiles.LoadedModel m;
+    LoadedModel m;
     try {
       m = ModelFiles.load(path, config, positionEmbedding);
     } catch (IllegalArgumentException | UncheckedIOException e) {

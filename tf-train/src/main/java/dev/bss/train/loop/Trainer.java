@@ -1,5 +1,6 @@
 package dev.bss.train.loop;
 
+import dev.bss.interop.RunLayout;
 import dev.bss.model.WeightSet;
 import dev.bss.train.callbacks.BestWeightsKeeper;
 import dev.bss.train.callbacks.EarlyStopping;
@@ -101,7 +102,7 @@ public final class Trainer {
   }
 
   public Path checkpointsDir() {
-    return options.out().resolve("checkpoints");
+    return RunLayout.checkpoints(options.out());
   }
 
   /**

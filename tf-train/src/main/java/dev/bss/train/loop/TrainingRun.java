@@ -1,8 +1,9 @@
 package dev.bss.train.loop;
 
+import dev.bss.interop.RunLayout;
 import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
-import dev.bss.train.cli.VersionProvider;
+import dev.bss.train.io.BuildProperties;
 import dev.bss.train.eval.Evaluation;
 import dev.bss.interop.AtomicFiles;
 import dev.bss.train.io.Checkpoint;
@@ -68,7 +69,7 @@ public final class TrainingRun {
       Map<String, String> settings, List<String> commandLine, PrintStream out, boolean terminal) {
     long started = System.nanoTime();
     Path outDir = options.out();
-    if (!options.resume() && !Checkpoint.epochCheckpoints(outDir.resolve("checkpoints")).isEmpty()) {
+    if (!options.resume() && !Checkpoint.epochCheckpoints(RunLayout.checkpoints(outDir)).isEmpty()) {
       throw new IllegalArgumentException("--out: " + outDir + " already holds checkpoints; use --resume to continue "
           + "that run or choose another --out");
     }
@@ -76,7 +77,7 @@ public final class TrainingRun {
     String lrText = Double.toString(options.learningRate());
     if (options.resume()) {
       // Everything a resume needs is read and checked here, before the (slow) graph build.
-      checkpoint = CheckpointScan.newestIntact(outDir.resolve("checkpoints"), n -> out.println("notice: " + n));
+      checkpoint = CheckpointScan.newestIntact(RunLayout.checkpoints(outDir), n -> out.println("notice: " + n));
       ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
           checkpoint.dir()).forEach(n -> out.println("notice: " + n));
       lrText = checkpoint.state().get("learning_rate") + " (from " + checkpoint.dir().getFileName() + "; initial "
@@ -122,7 +123,7 @@ public final class TrainingRun {
 
       // The best weights are in the session now (the seed restores them); save them as the final model.
       WeightSet finalWeights = graph.model().variables().read(graph.session());
-      Path finalDir = outDir.resolve("final");
+      Path finalDir = outDir.resolve(RunLayout.FINAL);
       Map<String, Object> finalState = new LinkedHashMap<>();
       finalState.put("format", Trainer.FORMAT);
       finalState.put("epoch", result.bestEpoch());
@@ -150,7 +151,10 @@ public final class TrainingRun {
       if (options.evalDraws() > 0) {
         out.printf(Locale.ROOT, "evaluating: %d draws of %d test pairs...%n", options.evalDraws(),
             options.evalSamples());
-        report = Evaluation.run((m, n) -> graph.predict(m, n, 250), data.test(options.seed()), options.evalDraws(),
+        report = Evaluation.run((m, n) -> {
+          float[][] p = graph.predict(m, n, n);
+          return new dev.bss.interop.SeparationResult(p[0], p[1]);
+        }, data.test(options.seed()), options.evalDraws(),
             options.evalSamples(), options.seed());
         run.put("evaluation", report.toMap());
         out.print(report.toText());
@@ -180,7 +184,7 @@ public final class TrainingRun {
       List<String> commandLine) {
     Path previous = options.out().resolve("run.json");
     Map<String, Object> run = new LinkedHashMap<>();
-    Properties versions = VersionProvider.buildProperties();
+    Properties versions = BuildProperties.read();
     run.put("format", "bss-run-1");
     run.put("command_line", commandLine);
     run.put("preset", options.preset());

@@ -135,11 +135,6 @@ public final class KerasAdam {
     return reset;
   }
 
-  /** The step counter (Keras {@code optimizer.iterations}), int64 scalar. */
-  public Variable<TInt64> iterations() {
-    return iterations;
-  }
-
   /** Reads {@code iterations} from the session. */
   public long iterations(Session session) {
     try (var result = session.runner().fetch(iterations).run()) {

@@ -3,6 +3,7 @@ package dev.bss.train.serve;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.bss.train.data.DataSource;
+import dev.bss.train.io.PngImages;
 import dev.bss.train.data.MixtureBatch;
 import java.io.IOException;
 import java.io.InputStream;
@@ -335,7 +336,12 @@ public final class ServeServer implements AutoCloseable {
           + "has no decoded1/decoded2 outputs over a [-1, 32, 32, 1] input); use /v1/models/" + options.name()
           + ":predict");
     }
-    float[] mixture = PngImages.readMixture(png);
+    float[] mixture;
+    try {
+      mixture = PngImages.readMixture(png, "body");
+    } catch (IllegalArgumentException e) {
+      throw ServeError.badRequest(e.getMessage());
+    }
     ServedModel.SignatureSpec spec = model.signatures().get(model.defaultSignature());
     Map<String, FloatTensor> out = runBatched(spec.key(), Map.of(spec.inputs().get(0).key(),
         new FloatTensor(new long[] {1, 32, 32, 1}, mixture)), 1);
@@ -343,9 +349,9 @@ public final class ServeServer implements AutoCloseable {
     Base64.Encoder b64 = Base64.getEncoder();
     JsonObject o = new JsonObject();
     o.addProperty("format", "png");
-    o.addProperty("mixture", b64.encodeToString(PngImages.writeGray(mixture, 0)));
-    o.addProperty("decoded1", b64.encodeToString(PngImages.writeGray(out.get(keys.get(0)).values(), 0)));
-    o.addProperty("decoded2", b64.encodeToString(PngImages.writeGray(out.get(keys.get(1)).values(), 0)));
+    o.addProperty("mixture", b64.encodeToString(PngImages.grayPng(mixture, 0)));
+    o.addProperty("decoded1", b64.encodeToString(PngImages.grayPng(out.get(keys.get(0)).values(), 0)));
+    o.addProperty("decoded2", b64.encodeToString(PngImages.grayPng(out.get(keys.get(1)).values(), 0)));
     return o.toString();
   }
 
@@ -356,7 +362,7 @@ public final class ServeServer implements AutoCloseable {
       MixtureBatch batch = DataSource.embedded().testMixtures(1).next(SAMPLES);
       JsonArray list = new JsonArray();
       for (int i = 0; i < SAMPLES; i++) {
-        list.add(Base64.getEncoder().encodeToString(PngImages.writeGray(batch.mixture(), i * 1024)));
+        list.add(Base64.getEncoder().encodeToString(PngImages.grayPng(batch.mixture(), i)));
       }
       JsonObject o = new JsonObject();
       o.add("samples", list);

@@ -10,8 +10,9 @@ import picocli.CommandLine;
  * @param exit the exit status
  * @param out what the command printed to its standard output
  * @param err what the command printed to its standard error
+ * @param seconds how long it ran
  */
-record BssRun(int exit, String out, String err) {
+record BssRun(int exit, String out, String err, double seconds) {
 
   /** Runs {@code bss args...} and echoes it to the test log (what CI shows when a test fails). */
   static BssRun bss(String... args) {
@@ -20,8 +21,10 @@ record BssRun(int exit, String out, String err) {
     CommandLine cl = Cli.newCommandLine();
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
+    long t0 = System.nanoTime();
     int exit = cl.execute(args);
-    System.out.println("bss " + String.join(" ", args) + " -> " + exit + "\n" + out + err);
-    return new BssRun(exit, out.toString(), err.toString());
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("bss %s -> %d in %.1f s%n%s%s", String.join(" ", args), exit, seconds, out, err);
+    return new BssRun(exit, out.toString(), err.toString(), seconds);
   }
 }

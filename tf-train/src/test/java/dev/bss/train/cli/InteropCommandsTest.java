@@ -72,6 +72,21 @@ class InteropCommandsTest {
   }
 
   @Test
+  void evaluateTakesTheSharedModelFileOptions() {
+    Path h5 = tiny.resolve("reference.weights.h5");
+    // Keras does not store the position embedding in a .weights.h5: evaluate asks for --pos-embedding ...
+    BssRun missing = bss("evaluate", "--model", h5.toString(), "--draws", "1", "--samples", "4", "--data",
+        "embedded", "--device", "cpu");
+    assertEquals(2, missing.exit(), missing.out() + missing.err());
+    assertTrue(missing.err().contains("--pos-embedding"), missing.err());
+    // ... and takes it, with --config, like every command that reads a model file.
+    BssRun r = bss("evaluate", "--model", h5.toString(), "--pos-embedding", tiny.resolve("pos_embedding.npy").toString(),
+        "--config", "tiny", "--draws", "1", "--samples", "4", "--data", "embedded", "--device", "cpu", "--json");
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("\"model_description\": \"weights-h5 " + h5), r.out());
+  }
+
+  @Test
   void compareEveryTinyFormatWithinTolerance() {
     assertWithinTolerance(tiny, tiny.resolve("reference.keras"));
     assertWithinTolerance(tiny, tiny.resolve("reference.weights.h5"), "--pos-embedding",

@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import dev.bss.train.io.PngImages;
 import static dev.bss.train.cli.BssRun.bss;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -229,7 +230,7 @@ class ReliabilityCommandsTest {
     for (int i = 0; i < images.size(); i++) {
       Path png = tmp.resolve("type" + i + ".png");
       assertTrue(ImageIO.write(images.get(i), "png", png.toFile()));
-      float[] v = PngImages.read(png);
+      float[] v = PngImages.readMixture(png, "IMAGE " + png);
       assertEquals(expected, v[5 * 32 + 3], 1.5f / 255, "PNG " + i + " (" + images.get(i) + ")");
       assertEquals(0f, v[0], 1e-6f, "PNG " + i);
       if (i == images.size() - 1) {
@@ -241,21 +242,21 @@ class ReliabilityCommandsTest {
     binary.getRaster().setSample(6, 2, 0, 1);
     Path p1 = tmp.resolve("binary.png");
     ImageIO.write(binary, "png", p1.toFile());
-    assertEquals(1f, PngImages.read(p1)[2 * 32 + 6], 1e-6f);
-    assertEquals(0f, PngImages.read(p1)[2 * 32 + 7], 1e-6f);
+    assertEquals(1f, PngImages.readMixture(p1, "IMAGE " + p1)[2 * 32 + 6], 1e-6f);
+    assertEquals(0f, PngImages.readMixture(p1, "IMAGE " + p1)[2 * 32 + 7], 1e-6f);
     // 16-bit gray keeps its precision; 28x28 is padded by 2.
     BufferedImage gray16 = new BufferedImage(28, 28, BufferedImage.TYPE_USHORT_GRAY);
     gray16.getRaster().setSample(0, 0, 0, 40000);
     Path p16 = tmp.resolve("gray16.png");
     ImageIO.write(gray16, "png", p16.toFile());
-    assertEquals(40000 / 65535f, PngImages.read(p16)[2 * 32 + 2], 1e-6f);
+    assertEquals(40000 / 65535f, PngImages.readMixture(p16, "IMAGE " + p16)[2 * 32 + 2], 1e-6f);
     // Other formats, a directory and a huge header are refused with one line each.
     BufferedImage rgb = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
     for (String format : new String[] {"bmp", "gif", "jpeg"}) {
       Path f = tmp.resolve("image." + format);
       assertTrue(ImageIO.write(rgb, format, f.toFile()), format);
-      Cli.UserException e = assertThrows(Cli.UserException.class, () -> PngImages.read(f));
-      assertTrue(e.getMessage().contains("not a PNG file (a " + format.toUpperCase().replace("JPEG", "JPEG")),
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PngImages.readMixture(f, "IMAGE " + f));
+      assertTrue(e.getMessage().contains("expected a PNG image, found a " + format.toUpperCase()),
           e.getMessage());
     }
     Path out = tmp.resolve("png-out");

@@ -4,36 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.Gson;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code bss train} and {@code bss evaluate} through the real command line (tiny config, a few steps). */
 class TrainEvaluateCommandsTest {
 
-  /** Runs the command line with stdout captured; returns {exit code, stdout, stderr}. */
+  /** Runs the command line in process ({@link BssRun}); returns {exit code, stdout, stderr}. */
   private static Object[] run(String... args) {
-    PrintStream saved = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      CommandLine cl = Cli.newCommandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int code = cl.execute(args);
-      return new Object[] {code, out.toString(StandardCharsets.UTF_8), err.toString()};
-    } finally {
-      System.setOut(saved);
-    }
+    BssRun r = BssRun.bss(args);
+    return new Object[] {r.exit(), r.out(), r.err()};
   }
 
   @Test

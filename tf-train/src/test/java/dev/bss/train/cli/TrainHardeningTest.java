@@ -1,5 +1,6 @@
 package dev.bss.train.cli;
 
+import static dev.bss.train.cli.BssRun.bss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,13 +9,8 @@ import com.google.gson.Gson;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.loop.CheckpointScan;
 import dev.bss.train.loop.RunLock;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -28,7 +24,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code bss train} against what a careless or concurrent user does: a second run on a busy folder, a resume with
@@ -45,28 +40,6 @@ class TrainHardeningTest {
   private static final String[] TINY = {"--config", "tiny", "--epochs", "2", "--steps-per-epoch", "2",
       "--batch-size", "4", "--samples", "0", "--eval-draws", "0", "--device", "cpu", "--threads", "2", "--data",
       "embedded"};
-
-  /** Output of one in-process command line (this command prints to System.out). */
-  record Result(int exit, String out, String err, double seconds) {}
-
-  static Result bss(String... args) {
-    PrintStream saved = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    long t0 = System.nanoTime();
-    int exit;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      CommandLine cl = Cli.newCommandLine();
-      cl.setErr(new PrintWriter(err, true));
-      exit = cl.execute(args);
-    } finally {
-      System.setOut(saved);
-    }
-    Result r = new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(), (System.nanoTime() - t0) / 1e9);
-    System.out.printf("bss %s -> %d in %.1f s%n%s%s", String.join(" ", args), exit, r.seconds(), r.out(), r.err());
-    return r;
-  }
 
   private static String[] with(String[] base, String... more) {
     List<String> all = new ArrayList<>(List.of(base));
@@ -114,7 +87,7 @@ class TrainHardeningTest {
   }
 
   /** The one line of a user error; asserts there is exactly one. */
-  private static String oneLine(Result r) {
+  private static String oneLine(BssRun r) {
     assertEquals(2, r.exit(), r.out() + r.err());
     List<String> lines = r.err().lines().toList();
     assertEquals(1, lines.size(), r.err());
@@ -124,7 +97,7 @@ class TrainHardeningTest {
   @BeforeAll
   static void trainOnce() {
     run = shared.resolve("run");
-    Result r = bss(train(with(TINY, "--out", run.toString())));
+    BssRun r = bss(train(with(TINY, "--out", run.toString())));
     assertEquals(0, r.exit(), r.out() + r.err());
     runSeconds = r.seconds();
   }
@@ -169,7 +142,7 @@ class TrainHardeningTest {
     Map<String, String> before = snapshot(copy);
     Path checkpoint = copy.resolve("checkpoints").resolve("epoch-0002");
 
-    Result r = bss("train", "--resume", "--out", copy.toString(), "--config", "tiny", "--epochs", "2",
+    BssRun r = bss("train", "--resume", "--out", copy.toString(), "--config", "tiny", "--epochs", "2",
         "--batch-size", "8", "--seed", "3", "--data", "embedded", "--threads", "2");
     String line = oneLine(r);
     assertEquals("bss train: --resume: " + checkpoint + " was made with --seed 1 (given 3), --batch-size 4 (given 8);"
@@ -206,7 +179,7 @@ class TrainHardeningTest {
     Files.write(newest.resolve(Checkpoint.WEIGHTS), java.util.Arrays.copyOf(bytes, bytes.length / 2));
 
     // Nothing given but --resume and --out: every setting comes from the checkpoint.
-    Result r = bss("train", "--resume", "--out", copy.toString());
+    BssRun r = bss("train", "--resume", "--out", copy.toString());
     assertEquals(0, r.exit(), r.out() + r.err());
     assertTrue(r.out().contains("notice: passing over a damaged checkpoint: " + newest + " (")
         && r.out().contains("; resuming from epoch-0001"), r.out());
@@ -253,13 +226,13 @@ class TrainHardeningTest {
         args.addAll(List.of("--steps-per-epoch", "1000"));
       }
       args.addAll(List.of(c[0], c[1]));
-      Result r = bss(args.toArray(String[]::new));
+      BssRun r = bss(args.toArray(String[]::new));
       assertEquals("bss train: " + c[2], oneLine(r));
       assertEquals("", r.out(), "work started before the options were checked");
       assertFalse(Files.exists(out), "created " + out);
     }
     // The same --threads rule for evaluate.
-    Result r = bss("evaluate", "--model", run.toString(), "--threads", "0");
+    BssRun r = bss("evaluate", "--model", run.toString(), "--threads", "0");
     assertEquals("bss evaluate: --threads: expected 1 to 1024, found 0", oneLine(r));
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bss.interop.SeparationResult;
 import dev.bss.train.loop.Batch;
 import dev.bss.train.loop.PairData;
 import java.util.Map;
@@ -27,14 +28,14 @@ class EvaluationTest {
 
   @Test
   void identityPredictorEqualsTheBaselineAndOffsetsAddTheirSquare() {
-    Evaluation.Report identity = Evaluation.run((m, n) -> new float[][] {m, m}, pairs(1), 3, 50, 1);
+    Evaluation.Report identity = Evaluation.run((m, n) -> new SeparationResult(m, m), pairs(1), 3, 50, 1);
     assertEquals(identity.identity().combinedMean(), identity.model().combinedMean(), 0);
     assertEquals(1.0, identity.improvement(), 0);
     // (u - v)^2 / 4 with u, v ~ U(0, 1): E = 1/24.
     assertEquals(1 / 24.0, identity.identity().mnistMean(), 2e-3);
 
     // A predictor of zeros against U(0, 1) targets: E[u^2] = 1/3 for each head.
-    Evaluation.Report zeros = Evaluation.run((m, n) -> new float[][] {new float[n * 1024], new float[n * 1024]},
+    Evaluation.Report zeros = Evaluation.run((m, n) -> new SeparationResult(new float[n * 1024], new float[n * 1024]),
         pairs(2), 2, 10, 2);
     assertEquals(1 / 3.0, zeros.model().mnistMean(), 1e-2);
     assertEquals(1 / 3.0, zeros.model().combinedMean(), 1e-2);
@@ -57,7 +58,7 @@ class EvaluationTest {
     Evaluation.Report perfect = Evaluation.run((m, n) -> {
       Batch b = Batch.allocate(n);
       truth.fill(b);
-      return new float[][] {b.mnist(), b.fashion()};
+      return new SeparationResult(b.mnist(), b.fashion());
     }, pairs(5), 2, 20, 5);
     assertEquals(0.0, perfect.model().combinedMean(), 0);
     var e = assertThrows(IllegalArgumentException.class, () -> Evaluation.run((m, n) -> null, pairs(1), 0, 5, 1));

@@ -1,5 +1,6 @@
 package dev.bss.train.serve;
 
+import dev.bss.train.io.PngImages;
 import static dev.bss.train.serve.ServeFixtures.get;
 import static dev.bss.train.serve.ServeFixtures.post;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -190,12 +191,12 @@ class ServeServerTest {
   @Test
   void separateTakesAPngAndReturnsBothImages() throws Exception {
     float[] m = mixture(3);
-    byte[] png = PngImages.writeGray(m, 0);
+    byte[] png = PngImages.grayPng(m, 0);
     HttpResponse<String> r = post(base, "/v1/separate", png);
     assertEquals(200, r.statusCode(), r.body());
     JsonObject o = json(r);
-    float[] expected = reference.separate(PngImages.readMixture(png), 1).decoded1();
-    float[] got = PngImages.readMixture(Base64.getDecoder().decode(o.get("decoded1").getAsString()));
+    float[] expected = reference.separate(PngImages.readMixture(png, "body"), 1).decoded1();
+    float[] got = PngImages.readMixture(Base64.getDecoder().decode(o.get("decoded1").getAsString()), "decoded1");
     for (int k = 0; k < 1024; k++) {
       assertEquals(Math.round(Math.max(0, Math.min(1, expected[k])) * 255) / 255f, got[k], 1.01f / 255, "pixel " + k);
     }
@@ -211,7 +212,7 @@ class ServeServerTest {
         java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
     bytes.reset();
     javax.imageio.ImageIO.write(big, "png", bytes);
-    assertError(post(base, "/v1/separate", bytes.toByteArray()), 400, "expected a 32x32 or 28x28 PNG, found 64x64");
+    assertError(post(base, "/v1/separate", bytes.toByteArray()), 400, "body: expected a 32x32 (or 28x28) image, found 64x64");
   }
 
   @Test

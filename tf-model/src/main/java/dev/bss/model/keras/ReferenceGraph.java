@@ -1,9 +1,10 @@
-package dev.bss.interop.keras;
+package dev.bss.model.keras;
 
-import dev.bss.interop.keras.KerasGraph.ArgStyle;
-import dev.bss.interop.keras.KerasGraph.Layer;
-import dev.bss.interop.keras.KerasGraph.TensorRef;
+import dev.bss.model.keras.KerasGraph.ArgStyle;
+import dev.bss.model.keras.KerasGraph.Layer;
+import dev.bss.model.keras.KerasGraph.TensorRef;
 import dev.bss.model.ModelConfig;
+import dev.bss.model.WeightSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -220,6 +221,79 @@ public final class ReferenceGraph {
   private String name(String prefix) {
     int uid = uids.merge(prefix, 1, Integer::sum);
     return uid == 1 ? prefix : prefix + "_" + (uid - 1);
+  }
+
+  /**
+   * Every variable's Keras path and shape, in model.layers order, then the position embedding: the one derivation of
+   * the weights from the description, used by every file reader's check and by the graph as it is built.
+   */
+  public static Map<String, long[]> expectedShapes(ModelConfig config) {
+    return expectedShapes(of(config), config.embedDim());
+  }
+
+  /** Every weight of {@code graph}'s layers, derived from each layer's settings and input shape. */
+  static Map<String, long[]> expectedShapes(KerasGraph graph, int embedDim) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (KerasGraph.Layer layer : graph.modelLayers()) {
+      long[] in = layer.calls().get(0).inputs().isEmpty() ? new long[0] : layer.calls().get(0).inputs().get(0).shape();
+      long inChannels = in.length == 0 ? 0 : in[in.length - 1];
+      String n = layer.name() + "/";
+      switch (layer.className()) {
+        case "Conv2D" -> {
+          long filters = ((Number) layer.settings().get("filters")).longValue();
+          long k = layer.template().equals("Conv2D.spatial") ? 7 : 3;
+          shapes.put(n + "kernel", new long[] {k, k, inChannels, filters});
+          if (layer.useBias()) {
+            shapes.put(n + "bias", new long[] {filters});
+          }
+        }
+        case "Conv2DTranspose" -> {
+          long filters = ((Number) layer.settings().get("filters")).longValue();
+          shapes.put(n + "kernel", new long[] {3, 3, filters, inChannels});
+          shapes.put(n + "bias", new long[] {filters});
+        }
+        case "Dense" -> {
+          long units = ((Number) layer.settings().get("units")).longValue();
+          shapes.put(n + "kernel", new long[] {inChannels, units});
+          shapes.put(n + "bias", new long[] {units});
+        }
+        case "BatchNormalization" -> {
+          for (String v : variableNames("BatchNormalization", true)) {
+            shapes.put(n + v, new long[] {inChannels});
+          }
+        }
+        case "LayerNormalization" -> {
+          shapes.put(n + "gamma", new long[] {inChannels});
+          shapes.put(n + "beta", new long[] {inChannels});
+        }
+        case "MultiHeadAttention" -> {
+          long heads = ((Number) layer.settings().get("num_heads")).longValue();
+          long keyDim = ((Number) layer.settings().get("key_dim")).longValue();
+          for (String part : List.of("query", "key", "value")) {
+            shapes.put(n + part + "/kernel", new long[] {inChannels, heads, keyDim});
+            shapes.put(n + part + "/bias", new long[] {heads, keyDim});
+          }
+          shapes.put(n + "attention_output/kernel", new long[] {heads, keyDim, inChannels});
+          shapes.put(n + "attention_output/bias", new long[] {inChannels});
+        }
+        default -> { }
+      }
+    }
+    shapes.put(WeightSet.POSITION_EMBEDDING, new long[] {1, ModelConfig.TOKENS, embedDim});
+    return shapes;
+  }
+
+  /**
+   * Variable names of one layer class in Keras's creation order (empty for a layer without weights, and for
+   * MultiHeadAttention, whose sublayers hold its weights): the order of a {@code .weights.h5} group's {@code vars/}.
+   */
+  public static List<String> variableNames(String className, boolean useBias) {
+    return switch (className) {
+      case "Conv2D", "Conv2DTranspose", "Dense" -> useBias ? List.of("kernel", "bias") : List.of("kernel");
+      case "BatchNormalization" -> List.of("gamma", "beta", "moving_mean", "moving_variance");
+      case "LayerNormalization" -> List.of("gamma", "beta");
+      default -> List.of();
+    };
   }
 
   private static Map<String, Object> settings(Object... keyValues) {

@@ -1,4 +1,4 @@
-package dev.bss.interop.keras;
+package dev.bss.model.keras;
 
 import java.util.ArrayList;
 import java.util.Collections;
