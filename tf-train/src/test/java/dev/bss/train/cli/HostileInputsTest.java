@@ -270,7 +270,8 @@ class HostileInputsTest {
     return b.array();
   }
 
-  private static int indexOf(byte[] bytes, byte[] pattern) {
+  /** The first position of {@code pattern} in {@code bytes}, or -1 (also used by ReliabilityCommandsTest). */
+  static int indexOf(byte[] bytes, byte[] pattern) {
     outer:
     for (int i = 0; i <= bytes.length - pattern.length; i++) {
       for (int j = 0; j < pattern.length; j++) {

@@ -184,10 +184,10 @@ class ReliabilityCommandsTest {
     // a legacy .h5 whose model_config attribute is not a JSON object
     byte[] legacy = Files.readAllBytes(tiny.resolve("reference_legacy.h5"));
     byte[] marker = "{\"module\": \"keras\", \"class_name\": \"Functional\"".getBytes(StandardCharsets.US_ASCII);
-    int at = indexOf(legacy, marker);
+    int at = HostileInputsTest.indexOf(legacy, marker);
     if (at < 0) {
       marker = "{\"class_name\": \"Functional\"".getBytes(StandardCharsets.US_ASCII);
-      at = indexOf(legacy, marker);
+      at = HostileInputsTest.indexOf(legacy, marker);
     }
     assertTrue(at >= 0, "model_config found in the legacy fixture");
     legacy[at] = '[';
@@ -352,18 +352,5 @@ class ReliabilityCommandsTest {
         o.closeEntry();
       }
     }
-  }
-
-  private static int indexOf(byte[] bytes, byte[] pattern) {
-    outer:
-    for (int i = 0; i <= bytes.length - pattern.length; i++) {
-      for (int j = 0; j < pattern.length; j++) {
-        if (bytes[i + j] != pattern[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }
