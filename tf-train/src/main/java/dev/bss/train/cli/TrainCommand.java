@@ -106,7 +106,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "intra-op threads (default: available processors)")
   Integer threads;
 
-  @Option(names = "--precision", paramLabel = "float32|bf16", defaultValue = "float32",
+  @Option(names = "--precision", paramLabel = "float32|bf16",
       description = "float32 (default) or bf16: Keras's mixed_bfloat16 (bf16 compute, float32 weights and loss); "
           + "needs a CPU with AVX512_BF16 or AMX")
   String precision;
@@ -145,7 +145,7 @@ public final class TrainCommand implements Callable<Integer> {
     ResumeCheck.Defaults recorded = resume ? ResumeCheck.defaults(RunLayout.checkpoints(outDir))
         : ResumeCheck.Defaults.NONE;
     Preset p = presetNamed(preset != null ? preset : recorded.string("preset", QUICK.name()), preset != null);
-    Precision mode = Precision.parse(precision);
+    Precision mode = Precision.parse(precision != null ? precision : recorded.string("precision", null));
     mode.checkSupported();
     InitWeights initWeights = null;
     ModelConfig model;
@@ -223,7 +223,7 @@ public final class TrainCommand implements Callable<Integer> {
     List<String> commandLine = new ArrayList<>(List.of("bss"));
     commandLine.addAll(spec.commandLine().getParseResult().originalArgs());
     Map<String, String> settings = ResumeCheck.settings(new ResumeCheck.Context(options, trainingData, dataOption,
-        choice.requested(), threadCount));
+        choice.requested(), threadCount, mode.label()));
     TrainingRun.Outcome outcome;
     try (PrintStream out = WriterStream.of(spec.commandLine().getOut())) {
       outcome = TrainingRun.execute(options, trainingData, choice, threadCount, settings, commandLine, out,

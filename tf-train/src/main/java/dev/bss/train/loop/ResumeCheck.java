@@ -47,12 +47,14 @@ public final class ResumeCheck {
    * @param dataOption the {@code --data} argument, or null
    * @param device the {@code --device} argument, or null
    * @param threads the intra-op thread count, or null
+   * @param precision the {@link Precision#label()} the run computes in, or null
    */
-  public record Context(TrainOptions options, PairData data, String dataOption, String device, Integer threads) {
+  public record Context(TrainOptions options, PairData data, String dataOption, String device, Integer threads,
+      String precision) {
 
     /** The settings of a run started without the command line (tests, benchmarks). */
     public static Context of(TrainOptions options, PairData data) {
-      return new Context(options, data, null, null, null);
+      return new Context(options, data, null, null, null, null);
     }
   }
 
@@ -90,6 +92,8 @@ public final class ResumeCheck {
           : c.options().fit().init().sha256()),
       new Row("shuffle", "--shuffle", Rule.SAME, c -> c.options().fit().pairs() == null ? null
           : c.options().fit().pairs().toMap().get("shuffle")),
+      // bf16 computes in another precision and trains BatchNormalization through the fused kernel.
+      new Row("precision", "--precision", Rule.SAME, Context::precision),
       new Row("epochs", "--epochs", Rule.NOT_BELOW_DONE, c -> c.options().epochs()),
       new Row("threads", "--threads", Rule.NOTED, Context::threads),
       new Row("device", "--device", Rule.NOTED, Context::device),

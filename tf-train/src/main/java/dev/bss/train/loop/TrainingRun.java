@@ -39,7 +39,7 @@ public final class TrainingRun {
   public static Outcome execute(TrainOptions options, PairData data, Devices.Choice device, int threads,
       List<String> commandLine, PrintStream out, boolean terminal) {
     return execute(options, data, device, threads, ResumeCheck.settings(new ResumeCheck.Context(options, data, null,
-        device.requested(), threads)), commandLine, out, terminal);
+        device.requested(), threads, Precision.of(device.config()).label())), commandLine, out, terminal);
   }
 
   /**
