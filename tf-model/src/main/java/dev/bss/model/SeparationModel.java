@@ -76,20 +76,12 @@ public final class SeparationModel {
    * -1 leaves it open.
    */
   public static SeparationModel build(Ops tf, ModelConfig config, Shape inputShape) {
-    return build(tf, config, inputShape, false);
-  }
-
-  /**
-   * Builds the network as {@link #build(Ops, ModelConfig, Shape)}; {@code fusedBatchNorm} trains BatchNormalization
-   * through TensorFlow's fused kernel (the bf16 precision's choice; float32 keeps Keras's formula).
-   */
-  public static SeparationModel build(Ops tf, ModelConfig config, Shape inputShape, boolean fusedBatchNorm) {
     long[] s = inputShape.asArray();
     if (s == null || s.length != 4 || s[1] != ModelConfig.IMAGE_SIZE || s[2] != ModelConfig.IMAGE_SIZE || s[3] != 1) {
       throw new IllegalArgumentException(INPUT_NAME + " (InputLayer): expected input [batch, 32, 32, 1], found "
           + (s == null ? "unknown rank" : GraphContext.describe(s)));
     }
-    GraphContext context = new GraphContext(tf, ReferenceGraph.expectedShapes(config), fusedBatchNorm);
+    GraphContext context = new GraphContext(tf, ReferenceGraph.expectedShapes(config));
     // A fixed batch (s[0] > 0) gives every op a static shape, which FLOP counting needs; -1 is the usual.
     Placeholder<TFloat32> input = tf.withName(INPUT_NAME).placeholder(TFloat32.class,
         Placeholder.shape(Shape.of(s[0] > 0 ? s[0] : -1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1)));

@@ -39,7 +39,7 @@ class DescriptionCheckTest {
     expected.put("conv2d/bias", new long[] {8});
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      GraphContext context = new GraphContext(tf, expected, false);
+      GraphContext context = new GraphContext(tf, expected);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 32, 32, 1)));
       var e = assertThrows(IllegalStateException.class,
           () -> new Conv2D(context, 16, 3, Activation.RELU).apply(context.input("x", x)));
@@ -48,7 +48,7 @@ class DescriptionCheckTest {
     }
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      GraphContext context = new GraphContext(tf, expected, false);
+      GraphContext context = new GraphContext(tf, expected);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 32, 32, 1)));
       new Conv2D(context, 8, 3, Activation.RELU).apply(context.input("x", x));
       context.checkAllCreated();

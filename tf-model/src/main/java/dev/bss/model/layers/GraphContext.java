@@ -50,30 +50,22 @@ public final class GraphContext {
   private int dropoutLayers;
   /** The Keras description's weights (path to shape) every created variable must match; null: no check. */
   private final Map<String, long[]> expectedWeights;
-  private final boolean fusedBatchNorm;
 
   public GraphContext(Ops tf) {
-    this(tf, null, false);
+    this(tf, null);
   }
 
   /**
    * A context that checks each variable's Keras path and shape against {@code expectedWeights} as it is created
    * (see {@link dev.bss.model.keras.ReferenceGraph#expectedShapes}); {@link #checkAllCreated()} checks that none is
-   * missing. Its BatchNormalization layers train through TensorFlow's fused kernel when {@code fusedBatchNorm}
-   * (faster; not within the Keras training tolerances in float32, see {@link BatchNormalization}).
+   * missing.
    */
-  public GraphContext(Ops tf, Map<String, long[]> expectedWeights, boolean fusedBatchNorm) {
+  public GraphContext(Ops tf, Map<String, long[]> expectedWeights) {
     this.expectedWeights = expectedWeights;
-    this.fusedBatchNorm = fusedBatchNorm;
     this.tf = tf;
     this.trainingOps = tf.withSubScope("training");
     this.inferenceOps = tf.withSubScope("inference");
     this.dropoutSeed = tf.withName("dropout_seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
-  }
-
-  /** Whether BatchNormalization's training branch uses TensorFlow's fused kernel. */
-  public boolean fusedBatchNorm() {
-    return fusedBatchNorm;
   }
 
   /** Root ops (variables, placeholders). */

@@ -18,8 +18,9 @@ import org.tensorflow.proto.RewriterConfig;
  * <p>bf16 is TensorFlow's Grappler pass {@code auto_mixed_precision_onednn_bfloat16} switched on in the session
  * config: the graph is built in float32 as always, and the pass rewrites the compute-heavy ops (convolutions,
  * matrix multiplies and their gradients, plus the elementwise ops between them) to bfloat16 oneDNN kernels with casts
- * at the edges, keeping in float32 what its deny list holds numerically sensitive (the loss's reductions, exp/log,
- * the optimizer's update of the float32 variables). Nothing in the graph, the weights or the files changes, so a
+ * at the edges. What is numerically sensitive stays in float32: TensorFlow's deny list (exp/log, ...), the
+ * optimizer's update of the float32 variables, and, added by {@link MixedPrecisionLists}, the normalization
+ * statistics, softmax, the output sigmoid and the loss, as Keras 3 keeps them. Nothing in the graph, the weights or the files changes, so a
  * model trained in bf16 is an ordinary float32 model. The CPU needs AVX512_BF16 or AMX-BF16 (without them oneDNN
  * would emulate bf16, slower than float32), so bf16 is refused elsewhere.
  */
@@ -76,11 +77,15 @@ public enum Precision {
     checkSupported(cpuFlags());
   }
 
-  /** Adds this precision to a session config (float32 returns it unchanged). */
+  /**
+   * Adds this precision to a session config (float32 returns it unchanged). For bf16 this also narrows the rewrite's
+   * op lists in this process ({@link MixedPrecisionLists}).
+   */
   public ConfigProto apply(ConfigProto config) {
     if (this == FLOAT32) {
       return config;
     }
+    MixedPrecisionLists.install();
     GraphOptions.Builder graphOptions = config.getGraphOptions().toBuilder();
     RewriterConfig.Builder rewrite = graphOptions.getRewriteOptions().toBuilder()
         .setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);

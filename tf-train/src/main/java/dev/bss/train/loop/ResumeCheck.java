@@ -92,7 +92,7 @@ public final class ResumeCheck {
           : c.options().fit().init().sha256()),
       new Row("shuffle", "--shuffle", Rule.SAME, c -> c.options().fit().pairs() == null ? null
           : c.options().fit().pairs().toMap().get("shuffle")),
-      // bf16 computes in another precision and trains BatchNormalization through the fused kernel.
+      // bf16 computes the convolutions and matrix products in another precision.
       new Row("precision", "--precision", Rule.SAME, Context::precision),
       new Row("epochs", "--epochs", Rule.NOT_BELOW_DONE, c -> c.options().epochs()),
       new Row("threads", "--threads", Rule.NOTED, Context::threads),

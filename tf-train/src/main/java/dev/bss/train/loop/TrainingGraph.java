@@ -57,22 +57,13 @@ public final class TrainingGraph implements AutoCloseable {
     }
   }
 
-  /**
-   * Builds the graph and opens a session with {@code sessionConfig} (threads, devices, precision). Under the bf16
-   * precision BatchNormalization trains through TensorFlow's fused kernel; float32 keeps Keras's formula, which the
-   * Keras training fixtures hold to their tolerances.
-   */
+  /** Builds the graph and opens a session with {@code sessionConfig} (threads, devices, precision). */
   public TrainingGraph(ModelConfig config, ConfigProto sessionConfig) {
-    this(config, sessionConfig, Precision.of(sessionConfig) != Precision.FLOAT32);
-  }
-
-  /** As {@link #TrainingGraph(ModelConfig, ConfigProto)}, choosing the BatchNormalization kernel explicitly. */
-  public TrainingGraph(ModelConfig config, ConfigProto sessionConfig, boolean fusedBatchNorm) {
     graph = new Graph();
     try {
       Ops tf = Ops.create(graph);
       model = SeparationModel.build(tf, config,
-          Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1), fusedBatchNorm);
+          Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1));
       Ops train = tf.withSubScope("training");
       Shape image = Shape.of(-1, ModelConfig.IMAGE_SIZE, ModelConfig.IMAGE_SIZE, 1);
       mnistTarget = train.withName("mnist_target").placeholder(TFloat32.class, Placeholder.shape(image));

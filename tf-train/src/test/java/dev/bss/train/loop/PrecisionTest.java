@@ -8,10 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.bss.model.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.RewriterConfig;
 
 /** The precision policy: parsing, the CPU check, and what it does to a session config. */
@@ -59,5 +71,50 @@ class PrecisionTest {
     assertEquals(base.getInterOpParallelismThreads(), bf16.getInterOpParallelismThreads());
     assertSame(Precision.BFLOAT16, Precision.of(bf16));
     assertSame(Precision.FLOAT32, Precision.of(base));
+  }
+
+  /**
+   * Under bf16 the rewrite turns the convolutions into bf16 kernels but keeps the normalization statistics and the
+   * loss in float32 (the op lists of {@link MixedPrecisionLists}), as the executed graph shows. On a CPU without
+   * bf16, bf16 is refused instead (and this asserts that).
+   */
+  @Test
+  void bf16ConvolutionsRunInBf16WhileNormalizationAndLossStayFloat32() {
+    Set<String> cpu = Precision.cpuFlags();
+    if (cpu.stream().noneMatch(Precision.BF16_FLAGS::contains)) {
+      assertThrows(IllegalArgumentException.class, () -> Precision.BFLOAT16.checkSupported(cpu));
+      return;
+    }
+    ConfigProto bf16 = Precision.BFLOAT16.apply(Devices.choose("cpu", 2).config());
+    String ops = String.join(",", MixedPrecisionLists.FLOAT32_OPS);
+    assertEquals(ops, MixedPrecisionLists.nativeValue(MixedPrecisionLists.DENY_ADD));
+    assertEquals(ops, MixedPrecisionLists.nativeValue(MixedPrecisionLists.INFER_REMOVE));
+    Map<String, Set<String>> types = new TreeMap<>();
+    try (TrainingGraph graph = new TrainingGraph(ModelConfig.tiny(), bf16)) {
+      graph.initialize(graph.model().variables().initialValues(1));
+      int n = 4;
+      float[] x = new float[n * ModelConfig.IMAGE_VALUES];
+      java.util.Arrays.fill(x, 0.25f);
+      List<Tensor> tensors = new ArrayList<>();
+      Session.Runner runner = graph.stepRunner(new Batch(n, x, x.clone(), x.clone()), 1e-3f, new long[] {1, 2},
+          true, tensors);
+      runner.setOptions(RunOptions.newBuilder().setOutputPartitionGraphs(true).build());
+      try (Result result = runner.runAndFetchMetadata()) {
+        for (GraphDef partition : result.getMetadata().orElseThrow().getPartitionGraphsList()) {
+          for (NodeDef node : partition.getNodeList()) {
+            if (node.getAttrMap().containsKey("T")) {
+              types.computeIfAbsent(node.getOp().replace("_MklNative", "").replace("_Mkl", ""),
+                  k -> new TreeSet<>()).add(node.getAttrMap().get("T").getType().name());
+            }
+          }
+        }
+      } finally {
+        tensors.forEach(Tensor::close);
+      }
+    }
+    assertEquals(Set.of("DT_BFLOAT16"), types.get("FusedConv2D"), types.toString());
+    for (String op : List.of("Mean", "Square", "Rsqrt", "SquaredDifference", "Softmax", "Sigmoid")) {
+      assertEquals(Set.of("DT_FLOAT"), types.get(op), op + ": " + types);
+    }
   }
 }
