@@ -1,5 +1,7 @@
 package dev.bss.train.loop;
 
+import dev.bss.train.data.Batch;
+
 /**
  * Where training and test pairs come from: seedable streams of mixtures {@code (mnist + fashion) / 2} with both
  * targets, drawn uniformly with replacement (the seed's generator).
@@ -26,7 +28,7 @@ public interface PairData {
   /** Fills batches, one after the other. */
   @FunctionalInterface
   interface BatchStream {
-    /** Overwrites the first {@code batch.size()} pairs of {@code batch}. */
+    /** Writes the next {@code batch.size()} pairs into {@code batch}. */
     void fill(Batch batch);
   }
 }

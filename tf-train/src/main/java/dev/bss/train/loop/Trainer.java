@@ -2,6 +2,7 @@ package dev.bss.train.loop;
 
 import dev.bss.interop.RunLayout;
 import dev.bss.model.WeightSet;
+import dev.bss.train.data.Batch;
 import dev.bss.train.callbacks.BestWeightsKeeper;
 import dev.bss.train.callbacks.EarlyStopping;
 import dev.bss.train.callbacks.ReduceLrOnPlateau;
@@ -165,6 +166,7 @@ public final class Trainer {
     }
 
     Batch batch = Batch.allocate(options.batchSize());
+    Batch lastBatch = null;
     Batch validation = null;
     if (options.validateSamples() > 0) {
       validation = Batch.allocate(options.validateSamples());
@@ -188,7 +190,10 @@ public final class Trainer {
       for (int step = 0; step < options.stepsPerEpoch(); step++) {
         // A finite pairs file ends an epoch with a smaller batch, as Keras's fit does.
         int n = data.samplesInStep(step, options.batchSize());
-        Batch current = n == batch.size() ? batch : new Batch(n, batch.mixture(), batch.mnist(), batch.fashion());
+        if (n != batch.size() && (lastBatch == null || lastBatch.size() != n)) {
+          lastBatch = Batch.allocate(n);
+        }
+        Batch current = n == batch.size() ? batch : lastBatch;
         stream.fill(current);
         long t0 = System.nanoTime();
         TrainingGraph.StepLoss loss = graph.step(current, lr, new long[] {options.seed(), globalStep});
@@ -226,9 +231,9 @@ public final class Trainer {
       logs.put("decoded1_loss", (double) (total1 / count));
       logs.put("decoded2_loss", (double) (total2 / count));
       if (validation != null) {
-        float[][] pred = graph.predict(validation.mixture(), validation.size(), options.batchSize());
-        double v1 = Evaluation.mse(pred[0], validation.mnist(), validation.size() * TrainingGraph.PIXELS);
-        double v2 = Evaluation.mse(pred[1], validation.fashion(), validation.size() * TrainingGraph.PIXELS);
+        float[][] pred = graph.predict(validation.mixtureValues(), validation.size(), options.batchSize());
+        double v1 = Evaluation.mse(pred[0], validation.mnistValues(), validation.size() * TrainingGraph.PIXELS);
+        double v2 = Evaluation.mse(pred[1], validation.fashionValues(), validation.size() * TrainingGraph.PIXELS);
         logs.put("val_loss", v1 + v2);
         logs.put("val_decoded1_loss", v1);
         logs.put("val_decoded2_loss", v2);
@@ -302,6 +307,11 @@ public final class Trainer {
       }
     }
 
+    for (Batch b : new Batch[] {batch, lastBatch, validation}) {
+      if (b != null) {
+        b.close();
+      }
+    }
     // The seed restores the weights of the epoch with the lowest loss.
     Path bestDir = checkpointsDir().resolve(Checkpoint.BEST);
     if (keeper.bestEpoch() >= 0 && Files.isDirectory(bestDir)) {

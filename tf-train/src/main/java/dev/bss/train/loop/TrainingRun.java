@@ -3,6 +3,7 @@ package dev.bss.train.loop;
 import dev.bss.interop.RunLayout;
 import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
+import dev.bss.train.data.Batch;
 import dev.bss.train.io.BuildProperties;
 import dev.bss.train.eval.Evaluation;
 import dev.bss.interop.AtomicFiles;
@@ -142,11 +143,13 @@ public final class TrainingRun {
 
       Evaluation.Report report = null;
       if (options.sampleCount() > 0) {
-        Batch samples = Batch.allocate(options.sampleCount());
-        data.test(Trainer.epochDataSeed(options.seed(), -3)).fill(samples);
-        float[][] pred = graph.predict(samples.mixture(), samples.size(), samples.size());
-        Plots.sampleGrid(outDir.resolve("samples.png"), samples.size(), samples.mixture(), samples.mnist(),
-            samples.fashion(), pred[0], pred[1]);
+        try (Batch samples = Batch.allocate(options.sampleCount())) {
+          data.test(Trainer.epochDataSeed(options.seed(), -3)).fill(samples);
+          float[] mixture = samples.mixtureValues();
+          float[][] pred = graph.predict(mixture, samples.size(), samples.size());
+          Plots.sampleGrid(outDir.resolve("samples.png"), samples.size(), mixture, samples.mnistValues(),
+              samples.fashionValues(), pred[0], pred[1]);
+        }
       }
       if (options.evalDraws() > 0) {
         out.printf(Locale.ROOT, "evaluating: %d draws of %d test pairs...%n", options.evalDraws(),
