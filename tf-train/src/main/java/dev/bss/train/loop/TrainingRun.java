@@ -81,7 +81,7 @@ public final class TrainingRun {
       checkpoint = CheckpointScan.newestIntact(RunLayout.checkpoints(outDir), n -> out.println("notice: " + n));
       ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
           checkpoint.dir()).forEach(n -> out.println("notice: " + n));
-      lrText = checkpoint.state().get("learning_rate") + " (from " + checkpoint.dir().getFileName() + "; initial "
+      lrText = checkpoint.state().learningRate() + " (from " + checkpoint.dir().getFileName() + "; initial "
           + lrText + ")";
     }
     if (device.notice() != null) {
@@ -125,11 +125,8 @@ public final class TrainingRun {
       // The best weights are in the session now (the seed restores them); save them as the final model.
       WeightSet finalWeights = graph.model().variables().read(graph.session());
       Path finalDir = outDir.resolve(RunLayout.FINAL);
-      Map<String, Object> finalState = new LinkedHashMap<>();
-      finalState.put("format", Trainer.FORMAT);
-      finalState.put("epoch", result.bestEpoch());
-      finalState.put("note", "best weights of the run (lowest training loss)");
-      Checkpoint.write(finalDir, options.config(), finalWeights, null, finalState);
+      Checkpoint.writeWeights(finalDir, options.config(), finalWeights, result.bestEpoch(),
+          Map.of("note", "best weights of the run (lowest training loss)"));
       Path savedModel = outDir.resolve("saved_model");
       try {
         SavedModelExport.export(savedModel, options.config(), finalWeights, "bss train, " + finalDir);

@@ -14,6 +14,7 @@ import dev.bss.train.data.Batch;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.io.HistoryCsv;
+import dev.bss.train.io.TrainingState;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -261,8 +262,8 @@ class TrainingTest {
     for (String path : fullWeights.paths()) {
       assertEquals(fullWeights.get(path), graph.model().variables().read(graph.session()).get(path), path);
     }
-    Map<String, Object> state = Checkpoint.readState(tmp.resolve("killed/checkpoints/epoch-0002"));
-    assertTrue(String.valueOf(state.get("fit")).contains("shuffle=true"), String.valueOf(state));
+    TrainingState state = Checkpoint.readState(tmp.resolve("killed/checkpoints/epoch-0002"));
+    assertTrue(String.valueOf(state.fit()).contains("shuffle=true"), String.valueOf(state));
   }
 
   @Test
