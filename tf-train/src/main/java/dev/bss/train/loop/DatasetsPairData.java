@@ -3,6 +3,7 @@ package dev.bss.train.loop;
 import dev.bss.train.data.Batch;
 import dev.bss.train.data.Datasets;
 import dev.bss.train.data.MixtureGenerator;
+import java.util.Map;
 
 /** {@link PairData} over the data helper's {@link Datasets} and its seedable {@link MixtureGenerator}. */
 public final class DatasetsPairData implements PairData {
@@ -30,6 +31,11 @@ public final class DatasetsPairData implements PairData {
   @Override
   public String description() {
     return datasets.description() + ", " + datasets.counts();
+  }
+
+  @Override
+  public Map<String, Object> provenance() {
+    return datasets.provenance();
   }
 
   /** Batch 0, 1, 2, ... of {@code generator}, each written straight into the batch filled. */

@@ -210,6 +210,14 @@ public final class PairsDataset implements PairData {
         shuffle ? "shuffled each epoch (seeded)" : "file order (--no-shuffle)");
   }
 
+  @Override
+  public Map<String, Object> provenance() {
+    Map<String, Object> provenance = new LinkedHashMap<>();
+    provenance.put("source", description());
+    provenance.put("pairs", toMap());
+    return provenance;
+  }
+
   /** Path, SHA-256, N and order, for run.json and checkpoint state. */
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -1,7 +1,6 @@
 package dev.bss.train.loop;
 
 import dev.bss.model.ModelConfig;
-import dev.bss.train.data.Datasets;
 import dev.bss.train.data.ImageSet;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.io.TrainingState;
@@ -270,7 +269,7 @@ public final class ResumeCheck {
 
   /**
    * What the run trains and evaluates on: per set its image count and pixel sum (so a moved copy of the same
-   * files is the same data), or the description of a source that is not a {@link Datasets}.
+   * files is the same data), or the description of a source that is not a {@link dev.bss.train.data.Datasets}.
    */
   static String fingerprint(PairData data) {
     if (data instanceof PairsDataset file) {
@@ -280,9 +279,8 @@ public final class ResumeCheck {
     if (!(data instanceof DatasetsPairData pairs)) {
       return data.description();
     }
-    Datasets d = pairs.datasets();
     List<String> parts = new ArrayList<>();
-    for (ImageSet set : new ImageSet[] {d.mnistTrain(), d.fashionTrain(), d.mnistTest(), d.fashionTest()}) {
+    for (ImageSet set : pairs.datasets().sets()) {
       parts.add(set.name() + " " + set.size() + " images, pixel sum " + set.pixelSum());
     }
     return String.join("; ", parts);

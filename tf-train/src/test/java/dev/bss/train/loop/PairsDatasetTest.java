@@ -79,6 +79,18 @@ class PairsDatasetTest {
   }
 
   @Test
+  void provenanceNamesTheFileByItsContent(@TempDir Path tmp) {
+    Path f = file(tmp, 10);
+    PairsDataset d = PairsDataset.load(f, 4, true, null);
+    Map<String, Object> provenance = d.provenance();
+    assertEquals(d.description(), provenance.get("source"));
+    Map<?, ?> pairs = (Map<?, ?>) provenance.get("pairs");
+    assertEquals(InitWeights.sha256(f), pairs.get("sha256"));
+    assertEquals(10, pairs.get("pairs"));
+    assertEquals(true, pairs.get("shuffle"));
+  }
+
+  @Test
   void refusesMismatchedCounts(@TempDir Path tmp) {
     Map<String, NpyArray> arrays = new LinkedHashMap<>(Npz.read(file(tmp, 3)));
     arrays.put("decoded2", new NpyArray("d", "<f4", new long[] {2, 32, 32, 1}, new byte[2 * 1024 * 4]));

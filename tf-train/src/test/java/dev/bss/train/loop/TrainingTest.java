@@ -345,6 +345,12 @@ class TrainingTest {
     String run = Files.readString(out.resolve("run.json"));
     assertTrue(run.contains("\"evaluation\"") && run.contains("\"identity_baseline\"") && run.contains("--config"),
         run);
+    // The data's provenance: each set's image count and pixel sum.
+    var sets = com.google.gson.JsonParser.parseString(run).getAsJsonObject().getAsJsonObject("data_provenance")
+        .getAsJsonObject("sets");
+    for (dev.bss.train.data.ImageSet set : ((DatasetsPairData) data).datasets().sets()) {
+      assertEquals(set.pixelSum(), sets.getAsJsonObject(set.name()).get("pixel_sum").getAsLong(), set.name());
+    }
     assertNotNull(outcome.evaluation());
     assertEquals(2, outcome.evaluation().model().draws().size());
     List<Map<String, Double>> history = HistoryCsv.read(out.resolve("history.csv"));
