@@ -45,7 +45,12 @@ public final class Evaluation {
       map.put("combined_mse_std", combinedStd);
       List<Map<String, Double>> list = new ArrayList<>();
       for (Draw d : draws) {
-        list.add(Map.of("mnist_mse", d.mnist(), "fashion_mse", d.fashion(), "combined_mse", d.combined()));
+        // A fixed key order (Map.of's varies between runs), so run.json's text is reproducible.
+        Map<String, Double> draw = new LinkedHashMap<>();
+        draw.put("mnist_mse", d.mnist());
+        draw.put("fashion_mse", d.fashion());
+        draw.put("combined_mse", d.combined());
+        list.add(draw);
       }
       map.put("draws", list);
       return map;

@@ -161,11 +161,11 @@ public final class Checkpoint {
     ReduceLrOnPlateau.State rlr = state.callbacks().reduceLrOnPlateau();
     BestWeightsKeeper.State keeper = state.callbacks().bestWeights();
     Map<String, Object> callbacks = new LinkedHashMap<>();
-    callbacks.put(EARLY_STOPPING, entries("wait", es.waitCount(), "best", Double.toString(es.best()), "best_epoch",
+    callbacks.put(EARLY_STOPPING, orderedMap("wait", es.waitCount(), "best", Double.toString(es.best()), "best_epoch",
         es.bestEpoch(), "stopped_epoch", es.stoppedEpoch()));
-    callbacks.put(REDUCE_LR, entries("wait", rlr.waitCount(), "cooldown_counter", rlr.cooldownCounter(), "best",
+    callbacks.put(REDUCE_LR, orderedMap("wait", rlr.waitCount(), "cooldown_counter", rlr.cooldownCounter(), "best",
         Double.toString(rlr.best())));
-    callbacks.put(BEST_WEIGHTS, entries("best", Double.toString(keeper.best()), "best_epoch", keeper.bestEpoch()));
+    callbacks.put(BEST_WEIGHTS, orderedMap("best", Double.toString(keeper.best()), "best_epoch", keeper.bestEpoch()));
     json.put("callbacks", callbacks);
     json.put("best_checkpoint", state.hasBest() ? BEST : null);
     json.put("fit", state.fit());
@@ -210,7 +210,8 @@ public final class Checkpoint {
         json.stringsOrEmpty(SETTINGS), states, json.valuesOrEmpty("fit"), history);
   }
 
-  private static Map<String, Object> entries(Object... keysAndValues) {
+  /** A JSON object's entries in the order given: {@code orderedMap("epoch", 3, "loss", "0.1")}. */
+  public static Map<String, Object> orderedMap(Object... keysAndValues) {
     Map<String, Object> map = new LinkedHashMap<>();
     for (int i = 0; i < keysAndValues.length; i += 2) {
       map.put((String) keysAndValues[i], keysAndValues[i + 1]);

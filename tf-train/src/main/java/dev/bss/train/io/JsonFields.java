@@ -16,18 +16,12 @@ import java.util.Map;
 /**
  * Typed reads of one JSON object of a file, each failing with one line that names the file and the key's full path:
  * {@code epoch-0002/state.json: 'callbacks.early_stopping.wait' expected an integer, found "x"}.
+ *
+ * @param object the object read
+ * @param file the file named in messages
+ * @param prefix the object's path in the file, e.g. {@code callbacks.early_stopping.} (empty at the top)
  */
-final class JsonFields {
-
-  private final JsonObject object;
-  private final Path file;
-  private final String prefix;
-
-  private JsonFields(JsonObject object, Path file, String prefix) {
-    this.object = object;
-    this.file = file;
-    this.prefix = prefix;
-  }
+record JsonFields(JsonObject object, Path file, String prefix) {
 
   /** The object {@code text} holds. */
   static JsonFields parse(String text, Path file) {

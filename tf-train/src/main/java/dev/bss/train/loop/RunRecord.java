@@ -7,7 +7,6 @@ import dev.bss.train.io.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -120,56 +119,27 @@ public record RunRecord(List<String> commandLine, String preset, ModelConfig con
 
   /** run.json's content; null values are left out of the file. */
   public Map<String, Object> toMap() {
-    Map<String, Object> run = new LinkedHashMap<>();
-    run.put("format", FORMAT);
-    run.put("command_line", commandLine);
-    run.put("preset", preset);
-    run.put("model_config", config.toMap());
-    Map<String, Object> t = new LinkedHashMap<>();
-    t.put("epochs", training.epochs());
-    t.put("steps_per_epoch", training.stepsPerEpoch());
-    t.put("batch_size", training.batchSize());
-    t.put("learning_rate", training.learningRate());
-    t.put("optimizer", Training.OPTIMIZER);
-    t.put("loss", Training.LOSS);
-    t.put("callbacks", training.callbacks());
-    t.put("settings", training.settings());
-    t.put("validation_samples", training.validationSamples());
-    run.put("training", t);
-    run.put("init", init);
-    run.put("pairs", pairs);
-    run.put("seed", seed);
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("bss", versions.bss());
-    v.put("tensorflow_java", versions.tensorflowJava());
-    v.put("tensorflow_runtime", versions.tensorflowRuntime());
-    v.put("java", versions.java());
-    v.put("os", versions.os());
-    run.put("versions", v);
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("requested", device.requested());
-    d.put("used", device.used());
-    d.put("precision", device.precision());
-    d.put("visible", device.visible());
-    d.put("intra_op_threads", device.intraOpThreads());
-    d.put("inter_op_threads", device.interOpThreads());
-    d.put("notice", device.notice());
-    run.put("device", d);
-    run.put("data", data);
-    run.put("data_provenance", dataProvenance);
-    run.put("started", started.toString());
-    run.put("resumed", resumed ? true : null);
+    Map<String, Object> run = Checkpoint.orderedMap("format", FORMAT, "command_line", commandLine, "preset", preset,
+        "model_config", config.toMap(), "training", Checkpoint.orderedMap("epochs", training.epochs(),
+            "steps_per_epoch", training.stepsPerEpoch(), "batch_size", training.batchSize(), "learning_rate",
+            training.learningRate(), "optimizer", Training.OPTIMIZER, "loss", Training.LOSS, "callbacks",
+            training.callbacks(), "settings", training.settings(), "validation_samples",
+            training.validationSamples()),
+        "init", init, "pairs", pairs, "seed", seed,
+        "versions", Checkpoint.orderedMap("bss", versions.bss(), "tensorflow_java", versions.tensorflowJava(),
+            "tensorflow_runtime", versions.tensorflowRuntime(), "java", versions.java(), "os", versions.os()),
+        "device", Checkpoint.orderedMap("requested", device.requested(), "used", device.used(), "precision",
+            device.precision(), "visible", device.visible(), "intra_op_threads", device.intraOpThreads(),
+            "inter_op_threads", device.interOpThreads(), "notice", device.notice()),
+        "data", data, "data_provenance", dataProvenance, "started", started.toString(),
+        "resumed", resumed ? true : null);
     if (ending != null) {
-      run.put("status", ending.status().name().toLowerCase(Locale.ROOT));
-      run.put("epochs_done", ending.epochsDone());
-      run.put("best_epoch", ending.bestEpoch());
-      run.put("samples_per_second", ending.samplesPerSecond());
-      run.put("message", ending.message());
-      run.put("saved_model", ending.savedModel() == null ? null : ending.savedModel().toString());
-      run.put("evaluation", ending.evaluation());
-      run.put("finished", ending.finished().toString());
-      run.put("wall_seconds", ending.wallSeconds());
-      run.put("final_model", ending.finalModel() == null ? null : ending.finalModel().toString());
+      run.putAll(Checkpoint.orderedMap("status", ending.status().name().toLowerCase(Locale.ROOT), "epochs_done",
+          ending.epochsDone(), "best_epoch", ending.bestEpoch(), "samples_per_second", ending.samplesPerSecond(),
+          "message", ending.message(), "saved_model", ending.savedModel() == null ? null
+              : ending.savedModel().toString(), "evaluation", ending.evaluation(), "finished",
+          ending.finished().toString(), "wall_seconds", ending.wallSeconds(), "final_model",
+          ending.finalModel() == null ? null : ending.finalModel().toString()));
     }
     return run;
   }

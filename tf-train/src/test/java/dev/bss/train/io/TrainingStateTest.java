@@ -150,8 +150,10 @@ class TrainingStateTest {
 
   @Test
   void aCheckpointFromBeforeSettingsWereRecordedReadsWithNone() {
-    TrainingState state = Checkpoint.parseState(WRITTEN_BEFORE.replaceFirst("(?s)  \"settings\": \\{.*?\\},\n  \"callbacks\"",
-        "  \"callbacks\"").replaceFirst("(?s)  \"fit\": \\{.*?\\}\n  \\},\n", ""), FILE);
+    String withoutSettingsAndFit = WRITTEN_BEFORE
+        .replaceFirst("(?s)  \"settings\": \\{.*?\\},\n  \"callbacks\"", "  \"callbacks\"")
+        .replaceFirst("(?s)  \"fit\": \\{.*?\\}\n  \\},\n", "");
+    TrainingState state = Checkpoint.parseState(withoutSettingsAndFit, FILE);
     assertEquals(Map.of(), state.settings());
     assertEquals(Map.of(), state.fit());
     assertEquals(3, state.history().size());
@@ -162,12 +164,14 @@ class TrainingStateTest {
     String[][] cases = {
         {"\"global_step\": 12,\n", "", "'global_step' expected an integer, found none"},
         {"\"epoch\": 3", "\"epoch\": 2.5", "'epoch' expected an integer, found 2.5"},
-        {"\"learning_rate\": \"0.001\"", "\"learning_rate\": true", "'learning_rate' expected a float32 number, found true"},
+        {"\"learning_rate\": \"0.001\"", "\"learning_rate\": true",
+            "'learning_rate' expected a float32 number, found true"},
         {"\"stopped\": false", "\"stopped\": \"no\"", "'stopped' expected true or false, found \"no\""},
         {"\"cooldown_counter\": 0,\n", "",
             "'callbacks.reduce_lr_on_plateau.cooldown_counter' expected an integer, found none"},
         {"\"best\": \"0.394416481256485\",\n      \"best_epoch\": 2,",
-            "\"best\": \"low\",\n      \"best_epoch\": 2,", "'callbacks.early_stopping.best' expected a number, found \"low\""},
+            "\"best\": \"low\",\n      \"best_epoch\": 2,",
+            "'callbacks.early_stopping.best' expected a number, found \"low\""},
         {"\"loss\": \"0.40763938426971436\"", "\"loss\": [1]", "'history[1].loss' expected a number, found [1]"},
         {"\"format\": \"bss-train-checkpoint-1\"", "\"format\": \"bss-train-checkpoint-9\"",
             "'format' expected bss-train-checkpoint-1, found bss-train-checkpoint-9"},
