@@ -238,18 +238,19 @@ class MixtureGeneratorTest {
   void assemblingABatchOf256TakesMicrosecondsPerSample() {
     MixtureGenerator generator = data.trainMixtures(77);
     try (Batch batch = Batch.allocate(256)) {
-      for (int k = 0; k < 50; k++) {
+      for (int k = 0; k < 200; k++) {
         generator.fill(k, batch);
       }
       int runs = 200;
       long start = System.nanoTime();
       for (int k = 0; k < runs; k++) {
-        generator.fill(50 + k, batch);
+        generator.fill(200 + k, batch);
       }
       double perSampleMicros = (System.nanoTime() - start) / 1e3 / runs / 256;
       System.out.printf("mixture batch of 256: %.3f ms per batch, %.2f us per sample%n", perSampleMicros * 256 / 1e3,
           perSampleMicros);
-      // The requirement is "well under a millisecond per sample"; measured about 1.2 us. 100 us leaves room for CI.
+      // The requirement is "well under a millisecond per sample"; measured 2-3 us once compiled, written straight into
+      // the tensors' memory. 100 us leaves room for CI.
       assertTrue(perSampleMicros < 100, "batch assembly took " + perSampleMicros + " us per sample");
     }
   }
