@@ -5,7 +5,6 @@ import dev.bss.model.ModelConfig;
 import dev.bss.model.WeightSet;
 import dev.bss.model.WeightValidation;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
