@@ -46,6 +46,21 @@ public final class WeightValidation {
         unexpected.add(path);
       }
     }
+    requireNone(where, network, wrong, missing, unexpected);
+  }
+
+  /**
+   * Fails with the one message when any list holds a problem, e.g. a file-layout check that found entries missing
+   * or unexpected before any weight was read.
+   *
+   * @param wrong mis-shaped or non-finite weights, {@code path: what}
+   * @param missing expected weights not found, {@code path (what was expected)}
+   * @param unexpected names found but not expected
+   * @throws IllegalArgumentException {@code where: weights do not fit network; N wrong: ...; N missing: ...; N
+   *     unexpected: ...}
+   */
+  public static void requireNone(String where, String network, List<String> wrong, List<String> missing,
+      List<String> unexpected) {
     if (wrong.isEmpty() && missing.isEmpty() && unexpected.isEmpty()) {
       return;
     }
@@ -56,8 +71,8 @@ public final class WeightValidation {
     throw new IllegalArgumentException(msg.toString());
   }
 
-  /** Appends {@code "; N label: a, b, ... (M more)"} when {@code items} is not empty (also for file-layout checks). */
-  public static void append(StringBuilder msg, String label, List<String> items) {
+  /** Appends {@code "; N label: a, b, ... (M more)"} when {@code items} is not empty. */
+  private static void append(StringBuilder msg, String label, List<String> items) {
     if (items.isEmpty()) {
       return;
     }

@@ -5,7 +5,6 @@ import dev.bss.model.ModelConfig;
 import dev.bss.model.WeightSet;
 import dev.bss.model.WeightValidation;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,18 +29,16 @@ public final class WeightCheck {
    * @throws IllegalArgumentException listing every problem at once
    */
   public static void validate(WeightSet weights, ModelConfig config, String where) {
-    WeightValidation.require(expectedShapes(config), weights, where, "the network " + describe(config));
+    WeightValidation.require(expectedShapes(config), weights, where, network(config));
   }
 
-  /** Fails with one message when a file lacks expected entries or has extra ones. */
+  /** Fails with {@link #validate}'s message format when a file lacks expected entries or has extra ones. */
   static void requireComplete(String where, ModelConfig config, List<String> missing, List<String> unexpected) {
-    if (missing.isEmpty() && unexpected.isEmpty()) {
-      return;
-    }
-    StringBuilder msg = new StringBuilder(where).append(": not the weights of the network ").append(describe(config));
-    WeightValidation.append(msg, "missing", missing);
-    WeightValidation.append(msg, "unexpected", unexpected);
-    throw new IllegalArgumentException(msg.toString());
+    WeightValidation.requireNone(where, network(config), List.of(), missing, unexpected);
+  }
+
+  private static String network(ModelConfig config) {
+    return "the network " + describe(config);
   }
 
   /** Short config text for messages: filters, embed, heads, ff, blocks. */

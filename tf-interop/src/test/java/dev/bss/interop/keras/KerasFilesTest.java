@@ -67,6 +67,16 @@ class KerasFilesTest {
     assertSameWeights(fixtureWeights(dir), read.weights());
   }
 
+  @Test
+  void aWeightsH5WithoutItsPositionEmbeddingIsRefusedInTheValidatorsFormat() throws IOException {
+    Path file = Fixtures.kerasReference("tiny").resolve("reference.weights.h5");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> KerasWeightsH5.read(file, null, null));
+    // The one message format of WeightValidation: the file, what the weights must fit, then each kind of problem.
+    assertTrue(e.getMessage().startsWith(file + ": weights do not fit the network " + WeightCheck.describe(
+        ModelConfig.tiny()) + "; 1 missing: pos_embedding (not stored in Keras weight files"), e.getMessage());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"tiny", "full"})
   void kerasArchiveReadsWeightsAndPositionEmbedding(String name) throws IOException {

@@ -1,7 +1,7 @@
 package dev.bss.train.bench;
 
 import dev.bss.model.ModelConfig;
-import dev.bss.train.loop.Batch;
+import dev.bss.train.data.Batch;
 import dev.bss.train.loop.TrainingGraph;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,14 +42,16 @@ public final class TrainBench {
       throw new IllegalArgumentException("bench: batch and steps must be positive, found " + batch + " and "
           + steps);
     }
-    Batch data = Batch.allocate(batch);
     SplittableRandom random = new SplittableRandom(1);
-    for (int i = 0; i < data.mixture().length; i++) {
-      data.mnist()[i] = random.nextFloat();
-      data.fashion()[i] = random.nextFloat();
-      data.mixture()[i] = (data.mnist()[i] + data.fashion()[i]) / 2;
-    }
-    try (TrainingGraph graph = new TrainingGraph(config, sessionConfig)) {
+    try (Batch data = Batch.allocate(batch);
+        TrainingGraph graph = new TrainingGraph(config, sessionConfig)) {
+      for (long i = 0; i < (long) batch * TrainingGraph.PIXELS; i++) {
+        float mnist = random.nextFloat();
+        float fashion = random.nextFloat();
+        data.mnist().setFloat(mnist, i);
+        data.fashion().setFloat(fashion, i);
+        data.mixture().setFloat((mnist + fashion) / 2, i);
+      }
       graph.initialize(graph.model().variables().initialValues(1));
       long t0 = System.nanoTime();
       int warm = Math.max(1, warmUp);

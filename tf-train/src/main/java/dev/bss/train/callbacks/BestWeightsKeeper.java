@@ -1,8 +1,5 @@
 package dev.bss.train.callbacks;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * Remembers the epoch with the lowest monitored value, whose weights the loop keeps and restores after training.
  *
@@ -10,6 +7,14 @@ import java.util.Map;
  * weights themselves live with the loop (in memory and as the {@code best} checkpoint); this class decides.
  */
 public final class BestWeightsKeeper {
+
+  /**
+   * What a checkpoint keeps of the keeper.
+   *
+   * @param best the lowest monitored value (+infinity before the first epoch)
+   * @param bestEpoch 0-based epoch of {@code best}, or -1
+   */
+  public record State(double best, int bestEpoch) {}
 
   private double best = Double.POSITIVE_INFINITY;
   private int bestEpoch = -1;
@@ -34,16 +39,13 @@ public final class BestWeightsKeeper {
   }
 
   /** The mutable state, for checkpoints. */
-  public Map<String, Object> state() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("best", CallbackState.encode(best));
-    m.put("best_epoch", bestEpoch);
-    return m;
+  public State state() {
+    return new State(best, bestEpoch);
   }
 
-  /** Restores a {@link #state()}. */
-  public void restore(Map<String, ?> state) {
-    best = CallbackState.doubleOf(state, "best");
-    bestEpoch = CallbackState.intOf(state, "best_epoch");
+  /** Continues from a {@link #state()}. */
+  public void restore(State state) {
+    best = state.best();
+    bestEpoch = state.bestEpoch();
   }
 }

@@ -1,8 +1,5 @@
 package dev.bss.train.callbacks;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * Stops training when the monitored value (the epoch's training {@code loss}) stops improving.
  *
@@ -12,6 +9,16 @@ import java.util.Map;
  * otherwise, if {@code wait >= patience} and {@code epoch > 0}, training stops.
  */
 public final class EarlyStopping {
+
+  /**
+   * What a checkpoint keeps of an EarlyStopping.
+   *
+   * @param waitCount epochs without improvement
+   * @param best the best monitored value (+infinity before the first epoch)
+   * @param bestEpoch 0-based epoch of {@code best}
+   * @param stoppedEpoch 0-based epoch at which training was stopped, or -1
+   */
+  public record State(int waitCount, double best, int bestEpoch, int stoppedEpoch) {}
 
   private final int patience;
   private final double minDelta;
@@ -67,20 +74,15 @@ public final class EarlyStopping {
   }
 
   /** The mutable state, for checkpoints. */
-  public Map<String, Object> state() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("wait", wait);
-    m.put("best", CallbackState.encode(best));
-    m.put("best_epoch", bestEpoch);
-    m.put("stopped_epoch", stoppedEpoch);
-    return m;
+  public State state() {
+    return new State(wait, best, bestEpoch, stoppedEpoch);
   }
 
-  /** Restores a {@link #state()}. */
-  public void restore(Map<String, ?> state) {
-    wait = CallbackState.intOf(state, "wait");
-    best = CallbackState.doubleOf(state, "best");
-    bestEpoch = CallbackState.intOf(state, "best_epoch");
-    stoppedEpoch = CallbackState.intOf(state, "stopped_epoch");
+  /** Continues from a {@link #state()}. */
+  public void restore(State state) {
+    wait = state.waitCount();
+    best = state.best();
+    bestEpoch = state.bestEpoch();
+    stoppedEpoch = state.stoppedEpoch();
   }
 }

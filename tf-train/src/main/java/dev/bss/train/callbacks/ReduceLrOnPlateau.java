@@ -1,8 +1,5 @@
 package dev.bss.train.callbacks;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * Lowers the learning rate when the monitored value stops improving by at least {@code minDelta}.
  *
@@ -14,6 +11,15 @@ import java.util.Map;
  * is a float32 variable in Keras, so each new value is rounded to float32.
  */
 public final class ReduceLrOnPlateau {
+
+  /**
+   * What a checkpoint keeps of a ReduceLROnPlateau (the learning rate itself is the loop's).
+   *
+   * @param waitCount epochs without improvement since the last reduction
+   * @param cooldownCounter epochs of cooldown left
+   * @param best the best monitored value (+infinity before the first epoch)
+   */
+  public record State(int waitCount, int cooldownCounter, double best) {}
 
   private final double factor;
   private final int patience;
@@ -74,18 +80,14 @@ public final class ReduceLrOnPlateau {
   }
 
   /** The mutable state, for checkpoints. */
-  public Map<String, Object> state() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("wait", wait);
-    m.put("cooldown_counter", cooldownCounter);
-    m.put("best", CallbackState.encode(best));
-    return m;
+  public State state() {
+    return new State(wait, cooldownCounter, best);
   }
 
-  /** Restores a {@link #state()}. */
-  public void restore(Map<String, ?> state) {
-    wait = CallbackState.intOf(state, "wait");
-    cooldownCounter = CallbackState.intOf(state, "cooldown_counter");
-    best = CallbackState.doubleOf(state, "best");
+  /** Continues from a {@link #state()}. */
+  public void restore(State state) {
+    wait = state.waitCount();
+    cooldownCounter = state.cooldownCounter();
+    best = state.best();
   }
 }

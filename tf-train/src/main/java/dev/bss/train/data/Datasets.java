@@ -1,6 +1,7 @@
 package dev.bss.train.data;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,14 +29,22 @@ public record Datasets(ImageSet mnistTrain, ImageSet fashionTrain, ImageSet mnis
     return new MixtureGenerator(mnistTest, fashionTest, seed);
   }
 
+  /** The four sets: MNIST train, Fashion train, MNIST test, Fashion test. */
+  public List<ImageSet> sets() {
+    return List.of(mnistTrain, fashionTrain, mnistTest, fashionTest);
+  }
+
   /**
-   * What a run's provenance record should say about its data: the description and, per set, the image count and
-   * the sum of its uint8 pixels (a cheap fingerprint of exactly what was loaded).
+   * What a run's provenance record (run.json's {@code data_provenance}) says about its data: the description and,
+   * per set, the image count and the sum of its uint8 pixels (a cheap fingerprint of exactly what was loaded).
    */
   public Map<String, Object> provenance() {
     Map<String, Object> sets = new LinkedHashMap<>();
-    for (ImageSet set : new ImageSet[] {mnistTrain, fashionTrain, mnistTest, fashionTest}) {
-      sets.put(set.name(), Map.of("images", set.size(), "pixel_sum", set.pixelSum()));
+    for (ImageSet set : sets()) {
+      Map<String, Object> fingerprint = new LinkedHashMap<>();
+      fingerprint.put("images", set.size());
+      fingerprint.put("pixel_sum", set.pixelSum());
+      sets.put(set.name(), fingerprint);
     }
     Map<String, Object> record = new LinkedHashMap<>();
     record.put("source", description);

@@ -1,18 +1,18 @@
 package dev.bss.train.data;
 
 import java.util.SplittableRandom;
+import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 
 /**
  * Draws the seed's training samples: for each sample an MNIST index and a Fashion-MNIST index, independently,
  * uniformly, with replacement; input = (mnist + fashion) / 2, targets = (mnist, fashion), each
  * {@code [batch, 32, 32, 1]} float32.
  *
- * <p>Reproducible and checkpointable: batch {@code k} depends only on {@code (seed, k, batchSize)} (its random stream
- * is seeded from a hash of the seed and {@code k}), so the whole generator state is {@link State}{@code (seed,
- * batchesDrawn)} and restoring it, or skipping ahead, costs nothing. Within a batch all MNIST indices are drawn
- * first, then all Fashion indices (the order of the Python reference's sampler). Values are computed in float64 and
- * rounded to float32 once, as the fixtures' {@code ((mnist/255.0 + fashion/255.0) / 2.0).astype("float32")}.
- * {@link #fill} is thread-safe (it reads only immutable data), so a background thread may prepare batches.
+ * <p>Reproducible without state: batch {@code k} depends only on {@code (seed, k, batch size)} (its random stream is
+ * seeded from a hash of the seed and {@code k}), so a resumed run draws batch {@code k} again at no cost. Within a
+ * batch all MNIST indices are drawn first, then all Fashion indices (the order of the Python reference's sampler).
+ * Values are computed in float64 and rounded to float32 once, as the fixtures'
+ * {@code ((mnist/255.0 + fashion/255.0) / 2.0).astype("float32")}, and written once, into the {@link Batch}'s tensors.
  */
 public final class MixtureGenerator {
 
@@ -28,19 +28,18 @@ public final class MixtureGenerator {
   }
 
   /**
-   * The generator's complete state: its seed and how many batches it has handed out.
+   * The images one batch pairs up.
    *
-   * @param seed the seed the generator was created with
-   * @param batchesDrawn index of the next batch {@link #next} returns
+   * @param mnist index into the MNIST set of each sample
+   * @param fashion index into the Fashion-MNIST set of each sample
    */
-  public record State(long seed, long batchesDrawn) {}
+  public record Draw(int[] mnist, int[] fashion) {}
 
   private final ImageSet mnist;
   private final ImageSet fashion;
   private final long seed;
-  private volatile long batchesDrawn;
 
-  /** A generator mixing {@code mnist} with {@code fashion}, starting at batch 0. */
+  /** A generator mixing {@code mnist} with {@code fashion}. */
   public MixtureGenerator(ImageSet mnist, ImageSet fashion, long seed) {
     if (mnist.size() == 0 || fashion.size() == 0) {
       throw new IllegalArgumentException("cannot draw mixtures from an empty set: " + mnist + ", " + fashion);
@@ -55,32 +54,6 @@ public final class MixtureGenerator {
     return seed;
   }
 
-  /** How many batches {@link #next} has returned (or the position restored). */
-  public long batchesDrawn() {
-    return batchesDrawn;
-  }
-
-  /** The state to store in a checkpoint. */
-  public State state() {
-    return new State(seed, batchesDrawn);
-  }
-
-  /** Continues exactly where a generator with {@code state} stopped (same seed required). */
-  public void restore(State state) {
-    if (state.seed() != seed) {
-      throw new IllegalArgumentException("generator state has seed " + state.seed() + ", this generator " + seed);
-    }
-    skipTo(state.batchesDrawn());
-  }
-
-  /** Makes {@code batchIndex} the next batch {@link #next} returns. */
-  public void skipTo(long batchIndex) {
-    if (batchIndex < 0) {
-      throw new IllegalArgumentException("batch index must be >= 0, found " + batchIndex);
-    }
-    batchesDrawn = batchIndex;
-  }
-
   /** The MNIST set drawn from. */
   public ImageSet mnist() {
     return mnist;
@@ -91,65 +64,43 @@ public final class MixtureGenerator {
     return fashion;
   }
 
-  /** The next batch of {@code batchSize} samples in a new {@link MixtureBatch}. */
-  public MixtureBatch next(int batchSize) {
-    MixtureBatch batch = new MixtureBatch(batchSize);
-    nextInto(batch, batchSize);
-    return batch;
-  }
-
-  /** Fills {@code batch} with the next {@code batchSize} samples, reusing its arrays. */
-  public void nextInto(MixtureBatch batch, int batchSize) {
-    long index;
-    synchronized (this) {
-      index = batchesDrawn;
-      batchesDrawn = index + 1;
-    }
-    fill(index, batchSize, batch);
-  }
-
-  /**
-   * Fills {@code batch} with batch number {@code batchIndex} of size {@code batchSize}, without changing the state.
-   */
-  public void fill(long batchIndex, int batchSize, MixtureBatch batch) {
-    if (batchSize <= 0 || batchSize > batch.capacity()) {
-      throw new IllegalArgumentException("batch size must be 1.." + batch.capacity() + ", found " + batchSize);
+  /** The indices of batch number {@code batchIndex} of {@code batchSize} samples. */
+  public Draw draw(long batchIndex, int batchSize) {
+    if (batchSize <= 0) {
+      throw new IllegalArgumentException("batch size must be positive, found " + batchSize);
     }
     SplittableRandom random = new SplittableRandom(batchSeed(seed, batchIndex));
-    int[] mnistIndex = batch.mnistIndices();
-    int[] fashionIndex = batch.fashionIndices();
+    int[] mnistIndex = new int[batchSize];
+    int[] fashionIndex = new int[batchSize];
     for (int s = 0; s < batchSize; s++) {
       mnistIndex[s] = random.nextInt(mnist.size());
     }
     for (int s = 0; s < batchSize; s++) {
       fashionIndex[s] = random.nextInt(fashion.size());
     }
+    return new Draw(mnistIndex, fashionIndex);
+  }
+
+  /** Writes batch number {@code batchIndex} of {@code batch.size()} samples into {@code batch}. */
+  public void fill(long batchIndex, Batch batch) {
+    Draw draw = draw(batchIndex, batch.size());
     byte[] mnistPixels = mnist.paddedPixels();
     byte[] fashionPixels = fashion.paddedPixels();
-    float[] mixture = batch.mixture();
-    float[] mnistTarget = batch.mnistTarget();
-    float[] fashionTarget = batch.fashionTarget();
-    for (int s = 0; s < batchSize; s++) {
-      int m = mnistIndex[s] * ImageSet.PIXELS;
-      int f = fashionIndex[s] * ImageSet.PIXELS;
-      int out = s * ImageSet.PIXELS;
+    FloatDataBuffer mixture = batch.mixture();
+    FloatDataBuffer mnistTarget = batch.mnist();
+    FloatDataBuffer fashionTarget = batch.fashion();
+    for (int s = 0; s < batch.size(); s++) {
+      int m = draw.mnist()[s] * ImageSet.PIXELS;
+      int f = draw.fashion()[s] * ImageSet.PIXELS;
+      long out = (long) s * ImageSet.PIXELS;
       for (int p = 0; p < ImageSet.PIXELS; p++) {
         int a = mnistPixels[m + p] & 0xFF;
         int b = fashionPixels[f + p] & 0xFF;
-        mnistTarget[out + p] = ImageSet.scaled(a);
-        fashionTarget[out + p] = ImageSet.scaled(b);
-        mixture[out + p] = MIXED[a << 8 | b];
+        mnistTarget.setFloat(ImageSet.scaled(a), out + p);
+        fashionTarget.setFloat(ImageSet.scaled(b), out + p);
+        mixture.setFloat(MIXED[a << 8 | b], out + p);
       }
     }
-    batch.setFilled(batchSize, batchIndex);
-  }
-
-  /**
-   * A background producer of the next batches (at most {@code depth} ready ahead), in exactly the order and with
-   * exactly the content {@link #next} would give; taking from it advances this generator.
-   */
-  public MixturePrefetcher prefetch(int batchSize, int depth) {
-    return new MixturePrefetcher(this, batchSize, depth);
   }
 
   /** The mixture value (float32) of an MNIST pixel {@code a} and a Fashion pixel {@code b}, both 0-255. */

@@ -3,7 +3,7 @@ package dev.bss.train.eval;
 import dev.bss.interop.Separation;
 import dev.bss.interop.Separator;
 import dev.bss.interop.SeparationResult;
-import dev.bss.train.loop.Batch;
+import dev.bss.train.data.Batch;
 import dev.bss.train.loop.PairData;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +45,12 @@ public final class Evaluation {
       map.put("combined_mse_std", combinedStd);
       List<Map<String, Double>> list = new ArrayList<>();
       for (Draw d : draws) {
-        list.add(Map.of("mnist_mse", d.mnist(), "fashion_mse", d.fashion(), "combined_mse", d.combined()));
+        // A fixed key order (Map.of's varies between runs), so run.json's text is reproducible.
+        Map<String, Double> draw = new LinkedHashMap<>();
+        draw.put("mnist_mse", d.mnist());
+        draw.put("fashion_mse", d.fashion());
+        draw.put("combined_mse", d.combined());
+        list.add(draw);
       }
       map.put("draws", list);
       return map;
@@ -109,20 +114,24 @@ public final class Evaluation {
     }
     List<Draw> modelDraws = new ArrayList<>();
     List<Draw> identityDraws = new ArrayList<>();
-    Batch batch = Batch.allocate(samples);
-    for (int d = 0; d < draws; d++) {
-      test.fill(batch);
-      SeparationResult pred = predictor.separateAll(batch.mixture());
-      modelDraws.add(draw(pred.decoded1(), pred.decoded2(), batch, samples));
-      identityDraws.add(draw(batch.mixture(), batch.mixture(), batch, samples));
+    try (Batch batch = Batch.allocate(samples)) {
+      for (int d = 0; d < draws; d++) {
+        test.fill(batch);
+        float[] mixture = batch.mixtureValues();
+        float[] mnist = batch.mnistValues();
+        float[] fashion = batch.fashionValues();
+        SeparationResult pred = predictor.separateAll(mixture);
+        modelDraws.add(draw(pred.decoded1(), pred.decoded2(), mnist, fashion, samples));
+        identityDraws.add(draw(mixture, mixture, mnist, fashion, samples));
+      }
     }
     return new Report(draws, samples, seed, Summary.of(modelDraws), Summary.of(identityDraws));
   }
 
-  private static Draw draw(float[] p1, float[] p2, Batch batch, int samples) {
+  private static Draw draw(float[] p1, float[] p2, float[] mnist, float[] fashion, int samples) {
     int n = samples * Separator.IMAGE_VALUES;
-    double mse1 = mse(p1, batch.mnist(), n);
-    double mse2 = mse(p2, batch.fashion(), n);
+    double mse1 = mse(p1, mnist, n);
+    double mse2 = mse(p2, fashion, n);
     return new Draw(mse1, mse2, (mse1 + mse2) / 2);
   }
 

@@ -6,6 +6,7 @@ import dev.bss.model.ModelConfig;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
 import dev.bss.train.io.Checkpoint;
+import dev.bss.train.io.TrainingState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -43,17 +44,17 @@ public final class CheckpointScan {
    * @param weights its weights.npz (names, shapes and finiteness checked against {@code config})
    * @param optimizer its optimizer.npz (slots checked against {@code weights}, iterations against the state)
    */
-  public record Loaded(Path dir, Map<String, Object> state, ModelConfig config, WeightSet weights,
+  public record Loaded(Path dir, TrainingState state, ModelConfig config, WeightSet weights,
       Map<String, Weight> optimizer) {
 
     /** Epochs done when it was written. */
     public int epoch() {
-      return ((Number) state.get("epoch")).intValue();
+      return state.epoch();
     }
 
     /** Training steps done when it was written. */
     public long globalStep() {
-      return ((Number) state.get("global_step")).longValue();
+      return state.globalStep();
     }
   }
 
@@ -87,35 +88,28 @@ public final class CheckpointScan {
 
   /** Reads and cross-checks every file of one epoch checkpoint. */
   public static Loaded load(Path dir) {
-    Map<String, Object> state = Checkpoint.readState(dir);
-    if (!Trainer.FORMAT.equals(state.get("format"))) {
-      throw new IllegalArgumentException(dir.resolve(Checkpoint.STATE) + ": expected format " + Trainer.FORMAT
-          + ", found " + state.get("format"));
-    }
+    TrainingState state = Checkpoint.readState(dir);
+    Path file = dir.resolve(Checkpoint.STATE);
     int epoch = Checkpoint.epochOf(dir);
-    if (!(state.get("epoch") instanceof Number n) || n.doubleValue() != epoch) {
-      throw new IllegalArgumentException(dir.resolve(Checkpoint.STATE) + ": expected epoch " + epoch + ", found "
-          + state.get("epoch"));
+    if (state.epoch() != epoch) {
+      throw new IllegalArgumentException(file + ": expected epoch " + epoch + ", found " + state.epoch());
     }
-    if (!(state.get("global_step") instanceof Number step) || step.doubleValue() < 0) {
-      throw new IllegalArgumentException(dir.resolve(Checkpoint.STATE) + ": expected a global_step, found "
-          + state.get("global_step"));
+    if (state.globalStep() < 0) {
+      throw new IllegalArgumentException(file + ": expected a global_step >= 0, found " + state.globalStep());
     }
-    float lr = Float.parseFloat(String.valueOf(state.get("learning_rate")));
-    if (!(lr > 0) || !Float.isFinite(lr)) {
-      throw new IllegalArgumentException(dir.resolve(Checkpoint.STATE) + ": expected a positive learning_rate, found "
-          + state.get("learning_rate"));
+    if (!(state.learningRate() > 0) || !Float.isFinite(state.learningRate())) {
+      throw new IllegalArgumentException(file + ": expected a positive learning_rate, found "
+          + state.learningRate());
     }
-    if (!(state.get("callbacks") instanceof Map<?, ?>) || !(state.get("history") instanceof List<?> history)
-        || history.size() != epoch) {
-      throw new IllegalArgumentException(dir.resolve(Checkpoint.STATE) + ": expected callback states and " + epoch
-          + " history rows");
+    if (state.history().size() != epoch) {
+      throw new IllegalArgumentException(file + ": expected " + epoch + " history rows, found "
+          + state.history().size());
     }
     ModelConfig config = Checkpoint.readConfig(dir);
     WeightSet weights = Checkpoint.readWeights(dir);
     WeightCheck.validate(weights, config, dir.resolve(Checkpoint.WEIGHTS).toString());
     Map<String, Weight> optimizer = Checkpoint.readOptimizer(dir);
-    checkOptimizer(dir.resolve(Checkpoint.OPTIMIZER), optimizer, weights, step.longValue());
+    checkOptimizer(dir.resolve(Checkpoint.OPTIMIZER), optimizer, weights, state.globalStep());
     return new Loaded(dir, state, config, weights, optimizer);
   }
 

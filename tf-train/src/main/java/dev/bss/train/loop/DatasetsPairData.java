@@ -1,8 +1,9 @@
 package dev.bss.train.loop;
 
+import dev.bss.train.data.Batch;
 import dev.bss.train.data.Datasets;
-import dev.bss.train.data.MixtureBatch;
 import dev.bss.train.data.MixtureGenerator;
+import java.util.Map;
 
 /** {@link PairData} over the data helper's {@link Datasets} and its seedable {@link MixtureGenerator}. */
 public final class DatasetsPairData implements PairData {
@@ -32,20 +33,19 @@ public final class DatasetsPairData implements PairData {
     return datasets.description() + ", " + datasets.counts();
   }
 
+  @Override
+  public Map<String, Object> provenance() {
+    return datasets.provenance();
+  }
+
+  /** Batch 0, 1, 2, ... of {@code generator}, each written straight into the batch filled. */
   private static BatchStream stream(MixtureGenerator generator) {
     return new BatchStream() {
-      private MixtureBatch buffer;
+      private long next;
 
       @Override
       public void fill(Batch batch) {
-        if (buffer == null || buffer.capacity() < batch.size()) {
-          buffer = new MixtureBatch(batch.size());
-        }
-        generator.nextInto(buffer, batch.size());
-        int n = batch.size() * TrainingGraph.PIXELS;
-        System.arraycopy(buffer.mixture(), 0, batch.mixture(), 0, n);
-        System.arraycopy(buffer.mnistTarget(), 0, batch.mnist(), 0, n);
-        System.arraycopy(buffer.fashionTarget(), 0, batch.fashion(), 0, n);
+        generator.fill(next++, batch);
       }
     };
   }

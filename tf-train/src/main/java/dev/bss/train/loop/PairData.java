@@ -1,5 +1,9 @@
 package dev.bss.train.loop;
 
+import dev.bss.train.data.Batch;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * Where training and test pairs come from: seedable streams of mixtures {@code (mnist + fashion) / 2} with both
  * targets, drawn uniformly with replacement (the seed's generator).
@@ -23,10 +27,17 @@ public interface PairData {
   /** One line naming the data source (directory, embedded subset, sizes). */
   String description();
 
+  /** What run.json records about the data: at least its {@code source}; sources add what identifies their content. */
+  default Map<String, Object> provenance() {
+    Map<String, Object> provenance = new LinkedHashMap<>();
+    provenance.put("source", description());
+    return provenance;
+  }
+
   /** Fills batches, one after the other. */
   @FunctionalInterface
   interface BatchStream {
-    /** Overwrites the first {@code batch.size()} pairs of {@code batch}. */
+    /** Writes the next {@code batch.size()} pairs into {@code batch}. */
     void fill(Batch batch);
   }
 }

@@ -2,6 +2,7 @@ package dev.bss.train.loop;
 
 import dev.bss.interop.numpy.NpyArray;
 import dev.bss.interop.numpy.Npz;
+import dev.bss.train.data.Batch;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -181,9 +182,9 @@ public final class PairsDataset implements PairData {
         for (int i = 0; i < batch.size(); i++) {
           int pair = order[next];
           next = (next + 1) % count;
-          System.arraycopy(inputs, pair * px, batch.mixture(), i * px, px);
-          System.arraycopy(decoded1, pair * px, batch.mnist(), i * px, px);
-          System.arraycopy(decoded2, pair * px, batch.fashion(), i * px, px);
+          batch.mixture().slice((long) i * px, px).write(inputs, pair * px, px);
+          batch.mnist().slice((long) i * px, px).write(decoded1, pair * px, px);
+          batch.fashion().slice((long) i * px, px).write(decoded2, pair * px, px);
         }
       }
     };
@@ -207,6 +208,14 @@ public final class PairsDataset implements PairData {
     return String.format(Locale.ROOT, "pairs %s: %d pairs, %d steps of %d%s per epoch, %s", file, count, steps,
         batchSize, last == batchSize ? "" : " (the last of " + last + ")",
         shuffle ? "shuffled each epoch (seeded)" : "file order (--no-shuffle)");
+  }
+
+  @Override
+  public Map<String, Object> provenance() {
+    Map<String, Object> provenance = new LinkedHashMap<>();
+    provenance.put("source", description());
+    provenance.put("pairs", toMap());
+    return provenance;
   }
 
   /** Path, SHA-256, N and order, for run.json and checkpoint state. */

@@ -1,9 +1,9 @@
 package dev.bss.train.loop;
 
 import dev.bss.model.ModelConfig;
-import dev.bss.train.data.Datasets;
 import dev.bss.train.data.ImageSet;
 import dev.bss.train.io.Checkpoint;
+import dev.bss.train.io.TrainingState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +16,7 @@ import java.util.function.Function;
  * The settings of a training run that a {@code --resume} must keep so that the resumed run ends with the weights of
  * an uninterrupted one, as a table: each {@link Row} names a setting, its option and its {@link Rule}.
  *
- * <p>Every epoch checkpoint records {@link #settings(Context)} in its state.json under {@value #STATE_KEY}. On
+ * <p>Every epoch checkpoint records {@link #settings(Context)} in its state.json ({@link TrainingState#settings()}). On
  * resume the command line takes the checkpoint's values for the options it does not give
  * ({@link #defaults(Path)}), and {@link #check} compares the run's settings with the checkpoint's before any graph
  * is built. To add a setting: add a row to {@link #ROWS} (its value from {@link TrainOptions}) and, in
@@ -24,8 +24,6 @@ import java.util.function.Function;
  */
 public final class ResumeCheck {
 
-  /** The key of the settings map in a checkpoint's state.json. */
-  public static final String STATE_KEY = "settings";
 
   /** What a resumed run may do with a setting. */
   public enum Rule {
@@ -124,12 +122,10 @@ public final class ResumeCheck {
    * The settings a checkpoint recorded; a checkpoint written before settings were recorded gives its model config
    * and run seed only.
    */
-  public static Map<String, String> recorded(Map<String, Object> state, ModelConfig config) {
-    Map<String, String> recorded = new LinkedHashMap<>();
-    if (state.get(STATE_KEY) instanceof Map<?, ?> map) {
-      map.forEach((k, v) -> recorded.put(String.valueOf(k), String.valueOf(v)));
-    } else if (state.get("run_seed") instanceof Number seed) {
-      recorded.put("seed", Long.toString(seed.longValue()));
+  public static Map<String, String> recorded(TrainingState state, ModelConfig config) {
+    Map<String, String> recorded = new LinkedHashMap<>(state.settings());
+    if (recorded.isEmpty()) {
+      recorded.put("seed", Long.toString(state.runSeed()));
     }
     recorded.put("config", configText(config));
     return recorded;
@@ -273,7 +269,7 @@ public final class ResumeCheck {
 
   /**
    * What the run trains and evaluates on: per set its image count and pixel sum (so a moved copy of the same
-   * files is the same data), or the description of a source that is not a {@link Datasets}.
+   * files is the same data), or the description of a source that is not a {@link dev.bss.train.data.Datasets}.
    */
   static String fingerprint(PairData data) {
     if (data instanceof PairsDataset file) {
@@ -283,9 +279,8 @@ public final class ResumeCheck {
     if (!(data instanceof DatasetsPairData pairs)) {
       return data.description();
     }
-    Datasets d = pairs.datasets();
     List<String> parts = new ArrayList<>();
-    for (ImageSet set : new ImageSet[] {d.mnistTrain(), d.fashionTrain(), d.mnistTest(), d.fashionTest()}) {
+    for (ImageSet set : pairs.datasets().sets()) {
       parts.add(set.name() + " " + set.size() + " images, pixel sum " + set.pixelSum());
     }
     return String.join("; ", parts);

@@ -5,14 +5,17 @@ import dev.bss.model.WeightSet;
 import dev.bss.train.callbacks.BestWeightsKeeper;
 import dev.bss.train.callbacks.EarlyStopping;
 import dev.bss.train.callbacks.ReduceLrOnPlateau;
+import dev.bss.train.data.Batch;
 import dev.bss.train.eval.Evaluation;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.io.HistoryCsv;
 import dev.bss.train.io.Plots;
+import dev.bss.train.io.TrainingState;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,11 +28,13 @@ import java.util.Map;
  * <p>Everything random derives from the run seed: initial weights from {@code seed}, the pairs of epoch {@code e}
  * from {@link #epochDataSeed(long, int)}, the dropout masks of global step {@code s} from {@code [seed, s]}. So a
  * run resumed at an epoch boundary replays exactly what an uninterrupted run would have done.
+ *
+ * <p>{@link #run()} is three parts: {@link #resumeOrInitialize()} (a checkpoint's {@link TrainingState}, or the
+ * initial weights), {@link #trainEpoch} (the steps of one epoch) and {@link #endEpoch} (validation, callbacks, the
+ * best weights, the checkpoint, history.csv and loss.png).
  */
 public final class Trainer {
 
-  /** The checkpoint format written into state.json. */
-  public static final String FORMAT = "bss-train-checkpoint-1";
   /** Epoch checkpoints kept besides the best one. */
   public static final int KEEP_LAST = 2;
 
@@ -40,6 +45,20 @@ public final class Trainer {
   private final Progress progress;
   private CheckpointScan.Loaded resumeFrom;
   private Map<String, String> settings;
+  private StepObserver stepObserver;
+
+  // Where the run stands: what an epoch checkpoint records, restored on resume and advanced every epoch.
+  private final EarlyStopping earlyStopping;
+  private final ReduceLrOnPlateau reduceLr;
+  private final BestWeightsKeeper keeper = new BestWeightsKeeper();
+  private final List<Map<String, Double>> history = new ArrayList<>();
+  private float learningRate;
+  private long globalStep;
+  private boolean stopped;
+  private Path lastCheckpoint;
+  // The best epoch's weights when this process trained it; null when they are only in checkpoints/best (resumed).
+  private WeightSet bestWeights;
+  private boolean ran;
 
   /** How a run ended. */
   public enum Status { COMPLETED, EARLY_STOPPED, NON_FINITE_LOSS }
@@ -61,13 +80,17 @@ public final class Trainer {
     void afterStep(int epoch, int step, long globalStep, Batch batch, TrainingGraph.StepLoss loss);
   }
 
-  private StepObserver stepObserver;
-
-  /** Calls {@code observer} after every step of {@link #run()}; returns this. */
-  public Trainer observeSteps(StepObserver observer) {
-    this.stepObserver = observer;
-    return this;
-  }
+  /**
+   * One epoch's steps.
+   *
+   * @param logs Keras's epoch logs so far (loss, decoded1_loss, decoded2_loss), or null when a step failed
+   * @param failure the message of a non-finite loss, or null
+   * @param loopSamplesPerSecond the loop's throughput (data drawing and feeding included)
+   * @param stepSamplesPerSecond the steps' throughput alone
+   * @param started when the epoch started ({@link System#nanoTime()})
+   */
+  private record Epoch(Map<String, Double> logs, String failure, double loopSamplesPerSecond,
+      double stepSamplesPerSecond, long started) {}
 
   public Trainer(TrainOptions options, PairData data, TrainingGraph graph, PrintStream out, Progress progress) {
     this.options = options;
@@ -75,6 +98,17 @@ public final class Trainer {
     this.graph = graph;
     this.out = out;
     this.progress = progress;
+    CallbackSettings cb = options.fit().callbacks();
+    earlyStopping = new EarlyStopping(cb.earlyStoppingPatience(), 0);
+    reduceLr = new ReduceLrOnPlateau(cb.reduceLrFactor(), cb.reduceLrPatience(), cb.minLr(), cb.reduceLrMinDelta(),
+        0);
+    learningRate = (float) options.learningRate();
+  }
+
+  /** Calls {@code observer} after every step of {@link #run()}; returns this. */
+  public Trainer observeSteps(StepObserver observer) {
+    this.stepObserver = observer;
+    return this;
   }
 
   /**
@@ -107,215 +141,239 @@ public final class Trainer {
 
   /**
    * Trains from scratch (or from the last checkpoint when {@link TrainOptions#resume()}), writing checkpoints,
-   * history.csv and loss.png each epoch; at the end the best weights are in the session.
+   * history.csv and loss.png each epoch; at the end the best weights are in the session. A trainer runs once.
    */
   public Result run() {
-    CallbackSettings cb = options.fit().callbacks();
-    EarlyStopping earlyStopping = new EarlyStopping(cb.earlyStoppingPatience(), 0);
-    ReduceLrOnPlateau reduceLr = new ReduceLrOnPlateau(cb.reduceLrFactor(), cb.reduceLrPatience(), cb.minLr(),
-        cb.reduceLrMinDelta(), 0);
-    BestWeightsKeeper keeper = new BestWeightsKeeper();
-    List<Map<String, Double>> history = new ArrayList<>();
-    float lr = (float) options.learningRate();
-    int startEpoch = 0;
-    long globalStep = 0;
-    boolean stopped = false;
+    if (ran) {
+      throw new IllegalStateException("a Trainer runs once; make a new one");
+    }
+    ran = true;
+    int firstEpoch = resumeOrInitialize();
+    Status status = Status.COMPLETED;
+    String message = null;
+    double samplesPerSecond = 0;
+    try (Batches batches = new Batches(); Batch validation = validationPairs()) {
+      for (int epoch = firstEpoch; epoch < options.epochs() && !stopped; epoch++) {
+        Epoch done = trainEpoch(epoch, batches);
+        if (done.failure() != null) {
+          status = Status.NON_FINITE_LOSS;
+          message = done.failure();
+          samplesPerSecond = done.loopSamplesPerSecond() > 0 ? done.loopSamplesPerSecond() : samplesPerSecond;
+          break;
+        }
+        samplesPerSecond = done.stepSamplesPerSecond();
+        endEpoch(epoch, done, validation);
+      }
+    }
+    if (status == Status.COMPLETED && stopped) {
+      status = Status.EARLY_STOPPED;
+    }
+    restoreBestWeights();
+    return new Result(status, history.size(), keeper.bestEpoch() + 1, List.copyOf(history), samplesPerSecond,
+        message);
+  }
 
-    Path lastCheckpoint = null;
+  /**
+   * A resumed run: loads its checkpoint (weights, Adam, the {@link TrainingState}); a new run: the initial weights
+   * and a fresh Adam. Returns the first epoch to train (0-based).
+   */
+  private int resumeOrInitialize() {
     if (settings == null) {
       settings = ResumeCheck.settings(ResumeCheck.Context.of(options, data));
     }
-    if (options.resume()) {
-      CheckpointScan.Loaded checkpoint = resumeFrom;
-      if (checkpoint == null) {
-        checkpoint = CheckpointScan.newestIntact(checkpointsDir(), notice -> out.println("notice: " + notice));
-        ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
-            checkpoint.dir()).forEach(notice -> out.println("notice: " + notice));
-      }
-      lastCheckpoint = checkpoint.dir();
-      Map<String, Object> state = checkpoint.state();
-      graph.model().variables().assign(graph.session(), checkpoint.weights());
-      graph.optimizer().assign(graph.session(), checkpoint.optimizer());
-      startEpoch = number(state, "epoch").intValue();
-      globalStep = number(state, "global_step").longValue();
-      lr = Float.parseFloat(String.valueOf(state.get("learning_rate")));
-      stopped = Boolean.TRUE.equals(state.get("stopped"));
-      @SuppressWarnings("unchecked")
-      Map<String, Map<String, Object>> callbacks = (Map<String, Map<String, Object>>) state.get("callbacks");
-      earlyStopping.restore(callbacks.get("early_stopping"));
-      reduceLr.restore(callbacks.get("reduce_lr_on_plateau"));
-      keeper.restore(callbacks.get("best_weights"));
-      @SuppressWarnings("unchecked")
-      List<Map<String, Object>> saved = (List<Map<String, Object>>) state.get("history");
-      for (Map<String, Object> row : saved) {
-        Map<String, Double> h = new LinkedHashMap<>();
-        row.forEach((k, v) -> h.put(k, Double.parseDouble(String.valueOf(v))));
-        history.add(h);
-      }
-      if (graph.optimizer().iterations(graph.session()) != globalStep) {
-        throw new IllegalArgumentException(lastCheckpoint + ": optimizer iterations "
-            + graph.optimizer().iterations(graph.session()) + " do not match global_step " + globalStep);
-      }
-      out.printf(Locale.ROOT, "resuming from %s (epoch %d done, step %d, lr %s)%n", lastCheckpoint, startEpoch,
-          globalStep, lr);
-    } else {
+    if (!options.resume()) {
       // --init: the given weights, Adam fresh (iterations 0, zero slots), as model.compile then fit in Keras.
       InitWeights init = options.fit().init();
       graph.initialize(init != null ? init.weights() : graph.model().variables().initialValues(options.seed()));
+      return 0;
     }
-
-    Batch batch = Batch.allocate(options.batchSize());
-    Batch validation = null;
-    if (options.validateSamples() > 0) {
-      validation = Batch.allocate(options.validateSamples());
-      data.test(validationSeed(options.seed())).fill(validation);
+    CheckpointScan.Loaded checkpoint = resumeFrom;
+    if (checkpoint == null) {
+      checkpoint = CheckpointScan.newestIntact(checkpointsDir(), notice -> out.println("notice: " + notice));
+      ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
+          checkpoint.dir()).forEach(notice -> out.println("notice: " + notice));
     }
-    Status status = stopped ? Status.EARLY_STOPPED : Status.COMPLETED;
-    String message = null;
-    double samplesPerSecond = 0;
-    int epoch = startEpoch;
-    for (; epoch < options.epochs() && !stopped; epoch++) {
-      PairData.BatchStream stream = data.training(epochDataSeed(options.seed(), epoch));
-      progress.startEpoch(epoch + 1, options.epochs(), options.stepsPerEpoch());
-      // Keras's Mean metrics: float32 totals weighted by the batch size.
-      float total = 0;
-      float total1 = 0;
-      float total2 = 0;
-      float count = 0;
-      long started = System.nanoTime();
-      long trainingNanos = 0;
-      long samples = 0;
-      for (int step = 0; step < options.stepsPerEpoch(); step++) {
-        // A finite pairs file ends an epoch with a smaller batch, as Keras's fit does.
-        int n = data.samplesInStep(step, options.batchSize());
-        Batch current = n == batch.size() ? batch : new Batch(n, batch.mixture(), batch.mnist(), batch.fashion());
-        stream.fill(current);
-        long t0 = System.nanoTime();
-        TrainingGraph.StepLoss loss = graph.step(current, lr, new long[] {options.seed(), globalStep});
-        trainingNanos += System.nanoTime() - t0;
-        if (!loss.finite()) {
-          status = Status.NON_FINITE_LOSS;
-          message = String.format(Locale.ROOT, "loss became %s at epoch %d step %d (global step %d, lr %s); "
-              + "stopped. Last good checkpoint: %s", loss.loss(), epoch + 1, step + 1, globalStep, lr,
-              lastCheckpoint == null ? "none (first epoch)" : lastCheckpoint);
-          progress.endEpoch(message);
-          break;
-        }
-        globalStep++;
-        if (stepObserver != null) {
-          stepObserver.afterStep(epoch, step, globalStep, current, loss);
-        }
-        // Keras's loss trackers: Mean metrics with sample_weight = the batch's size.
-        total += loss.loss() * n;
-        total1 += loss.decoded1Loss() * n;
-        total2 += loss.decoded2Loss() * n;
-        count += n;
-        samples += n;
-        samplesPerSecond = samples / ((System.nanoTime() - started) / 1e9);
-        progress.step(step + 1, total / count, lr, samplesPerSecond);
-      }
-      if (status == Status.NON_FINITE_LOSS) {
-        break;
-      }
-      // The loop's own throughput (data drawing and feeding included) next to the steps' alone, as bss bench
-      // measures them: their gap is the overhead outside the training step.
-      double loopSamplesPerSecond = samples / ((System.nanoTime() - started) / 1e9);
-      samplesPerSecond = samples / (trainingNanos / 1e9);
-      Map<String, Double> logs = new LinkedHashMap<>();
-      logs.put("loss", (double) (total / count));
-      logs.put("decoded1_loss", (double) (total1 / count));
-      logs.put("decoded2_loss", (double) (total2 / count));
-      if (validation != null) {
-        float[][] pred = graph.predict(validation.mixture(), validation.size(), options.batchSize());
-        double v1 = Evaluation.mse(pred[0], validation.mnist(), validation.size() * TrainingGraph.PIXELS);
-        double v2 = Evaluation.mse(pred[1], validation.fashion(), validation.size() * TrainingGraph.PIXELS);
-        logs.put("val_loss", v1 + v2);
-        logs.put("val_decoded1_loss", v1);
-        logs.put("val_decoded2_loss", v2);
-      }
-      logs.put("learning_rate", (double) lr);
-      double current = logs.get("loss");
-      // Keras calls the callbacks in the order given to fit(): early stopping, LR reduction, best weights.
-      stopped = earlyStopping.onEpochEnd(epoch, current);
-      float nextLr = reduceLr.onEpochEnd(current, lr);
-      boolean best = keeper.onEpochEnd(epoch, current);
-      history.add(logs);
-
-      WeightSet weights = graph.model().variables().read(graph.session());
-      if (best) {
-        Map<String, Object> bestState = new LinkedHashMap<>();
-        bestState.put("format", FORMAT);
-        bestState.put("epoch", epoch + 1);
-        bestState.put("loss", Double.toString(current));
-        Checkpoint.write(checkpointsDir().resolve(Checkpoint.BEST), options.config(), weights, null, bestState);
-      }
-      StringBuilder summary = new StringBuilder(String.format(Locale.ROOT,
-          "epoch %d/%d  loss %.6f  decoded1_loss %.6f  decoded2_loss %.6f", epoch + 1, options.epochs(), current,
-          logs.get("decoded1_loss"), logs.get("decoded2_loss")));
-      if (validation != null) {
-        summary.append(String.format(Locale.ROOT, "  val_loss %.6f", logs.get("val_loss")));
-      }
-      summary.append(String.format(Locale.ROOT, "  lr %.3g  %.0f samples/s (loop; steps alone %.0f)  %.1f s", lr,
-          loopSamplesPerSecond, samplesPerSecond, (System.nanoTime() - started) / 1e9));
-      if (nextLr != lr) {
-        summary.append(String.format(Locale.ROOT, "%n  ReduceLROnPlateau: learning rate %.3g -> %.3g", lr, nextLr));
-      }
-      if (stopped) {
-        summary.append(String.format(Locale.ROOT, "%n  EarlyStopping: no improvement for %d epochs; stopping",
-            cb.earlyStoppingPatience()));
-      }
-      lr = nextLr;
-
-      Map<String, Object> state = new LinkedHashMap<>();
-      state.put("format", FORMAT);
-      state.put("epoch", epoch + 1);
-      state.put("global_step", globalStep);
-      state.put("learning_rate", Float.toString(lr));
-      state.put("stopped", stopped);
-      state.put("run_seed", options.seed());
-      state.put("next_data_seed", Long.toString(epochDataSeed(options.seed(), epoch + 1)));
-      state.put(ResumeCheck.STATE_KEY, settings);
-      Map<String, Object> callbacks = new LinkedHashMap<>();
-      callbacks.put("early_stopping", earlyStopping.state());
-      callbacks.put("reduce_lr_on_plateau", reduceLr.state());
-      callbacks.put("best_weights", keeper.state());
-      state.put("callbacks", callbacks);
-      state.put("best_checkpoint", keeper.bestEpoch() >= 0 ? Checkpoint.BEST : null);
-      state.put("fit", options.fit().toMap());
-      List<Map<String, String>> savedHistory = new ArrayList<>();
-      for (Map<String, Double> h : history) {
-        Map<String, String> row = new LinkedHashMap<>();
-        h.forEach((k, v) -> row.put(k, Double.toString(v)));
-        savedHistory.add(row);
-      }
-      state.put("history", savedHistory);
-      Path dir = checkpointsDir().resolve(Checkpoint.epochDirName(epoch + 1));
-      Checkpoint.write(dir, options.config(), weights, graph.optimizer().read(graph.session()), state);
-      Checkpoint.prune(checkpointsDir(), KEEP_LAST);
-      CheckpointScan.removeOrphans(checkpointsDir());
-      lastCheckpoint = dir;
-      HistoryCsv.write(options.out().resolve("history.csv"), history);
-      Plots.lossPlot(options.out().resolve("loss.png"), history);
-      progress.endEpoch(summary.toString());
-      if (stopped) {
-        status = Status.EARLY_STOPPED;
-      }
+    TrainingState state = checkpoint.state();
+    graph.model().variables().assign(graph.session(), checkpoint.weights());
+    graph.optimizer().assign(graph.session(), checkpoint.optimizer());
+    globalStep = state.globalStep();
+    learningRate = state.learningRate();
+    stopped = state.stopped();
+    earlyStopping.restore(state.callbacks().earlyStopping());
+    reduceLr.restore(state.callbacks().reduceLrOnPlateau());
+    keeper.restore(state.callbacks().bestWeights());
+    history.addAll(state.history());
+    lastCheckpoint = checkpoint.dir();
+    long iterations = graph.optimizer().iterations(graph.session());
+    if (iterations != globalStep) {
+      throw new IllegalArgumentException(lastCheckpoint + ": optimizer iterations " + iterations
+          + " do not match global_step " + globalStep);
     }
-
-    // The seed restores the weights of the epoch with the lowest loss.
-    Path bestDir = checkpointsDir().resolve(Checkpoint.BEST);
-    if (keeper.bestEpoch() >= 0 && Files.isDirectory(bestDir)) {
-      graph.model().variables().assign(graph.session(), Checkpoint.readWeights(bestDir));
-    }
-    return new Result(status, history.size(), keeper.bestEpoch() + 1, history,
-        samplesPerSecond, message);
+    out.printf(Locale.ROOT, "resuming from %s (epoch %d done, step %d, lr %s)%n", lastCheckpoint, state.epoch(),
+        globalStep, learningRate);
+    return state.epoch();
   }
 
-  private static Number number(Map<String, Object> state, String key) {
-    Object v = state.get(key);
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException("state.json: '" + key + "' must be a number, found " + v);
+  /** Runs the steps of epoch {@code epoch} (0-based) on that epoch's pairs. */
+  private Epoch trainEpoch(int epoch, Batches batches) {
+    PairData.BatchStream stream = data.training(epochDataSeed(options.seed(), epoch));
+    progress.startEpoch(epoch + 1, options.epochs(), options.stepsPerEpoch());
+    // Keras's Mean metrics: float32 totals weighted by the batch size.
+    float total = 0;
+    float total1 = 0;
+    float total2 = 0;
+    float count = 0;
+    long started = System.nanoTime();
+    long trainingNanos = 0;
+    long samples = 0;
+    for (int step = 0; step < options.stepsPerEpoch(); step++) {
+      // A finite pairs file ends an epoch with a smaller batch, as Keras's fit does.
+      int n = data.samplesInStep(step, options.batchSize());
+      Batch batch = batches.of(n);
+      stream.fill(batch);
+      long t0 = System.nanoTime();
+      TrainingGraph.StepLoss loss = graph.step(batch, learningRate, new long[] {options.seed(), globalStep});
+      trainingNanos += System.nanoTime() - t0;
+      if (!loss.finite()) {
+        String failure = String.format(Locale.ROOT, "loss became %s at epoch %d step %d (global step %d, lr %s); "
+            + "stopped. Last good checkpoint: %s", loss.loss(), epoch + 1, step + 1, globalStep, learningRate,
+            lastCheckpoint == null ? "none (first epoch)" : lastCheckpoint);
+        progress.endEpoch(failure);
+        return new Epoch(null, failure, perSecond(samples, System.nanoTime() - started), 0, started);
+      }
+      globalStep++;
+      if (stepObserver != null) {
+        stepObserver.afterStep(epoch, step, globalStep, batch, loss);
+      }
+      // Keras's loss trackers: Mean metrics with sample_weight = the batch's size.
+      total += loss.loss() * n;
+      total1 += loss.decoded1Loss() * n;
+      total2 += loss.decoded2Loss() * n;
+      count += n;
+      samples += n;
+      progress.step(step + 1, total / count, learningRate, perSecond(samples, System.nanoTime() - started));
     }
-    return n;
+    Map<String, Double> logs = new LinkedHashMap<>();
+    logs.put("loss", (double) (total / count));
+    logs.put("decoded1_loss", (double) (total1 / count));
+    logs.put("decoded2_loss", (double) (total2 / count));
+    // The loop's own throughput next to the steps' alone, as bss bench measures them: their gap is the overhead
+    // outside the training step.
+    return new Epoch(logs, null, perSecond(samples, System.nanoTime() - started), perSecond(samples, trainingNanos),
+        started);
+  }
+
+  /**
+   * The end of epoch {@code epoch} (0-based), in the seed's order: validation, the callbacks, the best weights, the
+   * epoch checkpoint, history.csv and loss.png.
+   */
+  private void endEpoch(int epoch, Epoch done, Batch validation) {
+    Map<String, Double> logs = done.logs();
+    if (validation != null) {
+      float[][] pred = graph.predict(validation.mixtureValues(), validation.size(), options.batchSize());
+      double v1 = Evaluation.mse(pred[0], validation.mnistValues(), validation.size() * TrainingGraph.PIXELS);
+      double v2 = Evaluation.mse(pred[1], validation.fashionValues(), validation.size() * TrainingGraph.PIXELS);
+      logs.put("val_loss", v1 + v2);
+      logs.put("val_decoded1_loss", v1);
+      logs.put("val_decoded2_loss", v2);
+    }
+    logs.put("learning_rate", (double) learningRate);
+    double current = logs.get("loss");
+    // Keras calls the callbacks in the order given to fit(): early stopping, LR reduction, best weights.
+    stopped = earlyStopping.onEpochEnd(epoch, current);
+    float nextLr = reduceLr.onEpochEnd(current, learningRate);
+    boolean best = keeper.onEpochEnd(epoch, current);
+    history.add(logs);
+
+    WeightSet weights = graph.model().variables().read(graph.session());
+    if (best) {
+      bestWeights = weights;
+      Checkpoint.writeWeights(checkpointsDir().resolve(Checkpoint.BEST), options.config(), weights, epoch + 1,
+          Map.of("loss", Double.toString(current)));
+    }
+    String summary = summary(epoch, logs, nextLr, done);
+    learningRate = nextLr;
+    writeCheckpoint(epoch + 1, weights);
+    HistoryCsv.write(options.out().resolve("history.csv"), history);
+    Plots.lossPlot(options.out().resolve("loss.png"), history);
+    progress.endEpoch(summary);
+  }
+
+  /** The epoch's line (and the callbacks' notes) for the progress output. */
+  private String summary(int epoch, Map<String, Double> logs, float nextLr, Epoch done) {
+    StringBuilder summary = new StringBuilder(String.format(Locale.ROOT,
+        "epoch %d/%d  loss %.6f  decoded1_loss %.6f  decoded2_loss %.6f", epoch + 1, options.epochs(),
+        logs.get("loss"), logs.get("decoded1_loss"), logs.get("decoded2_loss")));
+    if (logs.containsKey("val_loss")) {
+      summary.append(String.format(Locale.ROOT, "  val_loss %.6f", logs.get("val_loss")));
+    }
+    summary.append(String.format(Locale.ROOT, "  lr %.3g  %.0f samples/s (loop; steps alone %.0f)  %.1f s",
+        learningRate, done.loopSamplesPerSecond(), done.stepSamplesPerSecond(),
+        (System.nanoTime() - done.started()) / 1e9));
+    if (nextLr != learningRate) {
+      summary.append(String.format(Locale.ROOT, "%n  ReduceLROnPlateau: learning rate %.3g -> %.3g", learningRate,
+          nextLr));
+    }
+    if (stopped) {
+      summary.append(String.format(Locale.ROOT, "%n  EarlyStopping: no improvement for %d epochs; stopping",
+          options.fit().callbacks().earlyStoppingPatience()));
+    }
+    return summary.toString();
+  }
+
+  /** Writes the checkpoint after {@code epochsDone} epochs and keeps the newest {@link #KEEP_LAST}. */
+  private void writeCheckpoint(int epochsDone, WeightSet weights) {
+    TrainingState state = new TrainingState(epochsDone, globalStep, learningRate, stopped, options.seed(),
+        epochDataSeed(options.seed(), epochsDone), settings,
+        new TrainingState.Callbacks(earlyStopping.state(), reduceLr.state(), keeper.state()), options.fit().toMap(),
+        history);
+    Path dir = checkpointsDir().resolve(Checkpoint.epochDirName(epochsDone));
+    Checkpoint.write(dir, options.config(), weights, graph.optimizer().read(graph.session()), state);
+    Checkpoint.prune(checkpointsDir(), KEEP_LAST);
+    CheckpointScan.removeOrphans(checkpointsDir());
+    lastCheckpoint = dir;
+  }
+
+  /**
+   * The seed restores the weights of the epoch with the lowest loss: those kept in memory, or, when that epoch came
+   * before a resume, those of checkpoints/best.
+   */
+  private void restoreBestWeights() {
+    WeightSet best = bestWeights;
+    Path bestDir = checkpointsDir().resolve(Checkpoint.BEST);
+    if (best == null && keeper.bestEpoch() >= 0 && Files.isDirectory(bestDir)) {
+      best = Checkpoint.readWeights(bestDir);
+    }
+    if (best != null) {
+      graph.model().variables().assign(graph.session(), best);
+    }
+  }
+
+  /** The validation pairs, drawn once for the run, or null without {@code --validate}. */
+  private Batch validationPairs() {
+    if (options.validateSamples() <= 0) {
+      return null;
+    }
+    Batch validation = Batch.allocate(options.validateSamples());
+    data.test(validationSeed(options.seed())).fill(validation);
+    return validation;
+  }
+
+  private static double perSecond(long samples, long nanos) {
+    return samples / (nanos / 1e9);
+  }
+
+  /** The batches of a run, one per size a step asks for: the batch size, and a pairs file's smaller last batch. */
+  private static final class Batches implements AutoCloseable {
+    private final Map<Integer, Batch> bySize = new HashMap<>();
+
+    Batch of(int size) {
+      return bySize.computeIfAbsent(size, Batch::allocate);
+    }
+
+    @Override
+    public void close() {
+      bySize.values().forEach(Batch::close);
+    }
   }
 }

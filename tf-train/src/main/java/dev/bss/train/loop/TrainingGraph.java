@@ -5,6 +5,7 @@ import dev.bss.model.ModelVariable;
 import dev.bss.model.SeparationModel;
 import dev.bss.model.VariableRegistry;
 import dev.bss.model.WeightSet;
+import dev.bss.train.data.Batch;
 import dev.bss.train.optim.KerasAdam;
 import java.util.ArrayList;
 import java.util.List;
@@ -192,14 +193,14 @@ public final class TrainingGraph implements AutoCloseable {
 
   /**
    * A runner of one step (or, without {@code update}, of the losses only) on a batch, fetching loss, decoded1_loss
-   * and decoded2_loss; the fed tensors are added to {@code tensors}, which the caller closes after the run (the
-   * benchmark's profiler runs it traced).
+   * and decoded2_loss. The batch's own tensors are fed as they are (no copy); the other fed tensors are added to
+   * {@code tensors}, which the caller closes after the run (the benchmark's profiler runs it traced).
    */
   public Session.Runner stepRunner(Batch batch, float lr, long[] dropoutSeed, boolean update, List<Tensor> tensors) {
     Session.Runner runner = session.runner();
-    runner.feed(model.input(), track(tensors, images(batch.mixture(), batch.size())));
-    runner.feed(mnistTarget, track(tensors, images(batch.mnist(), batch.size())));
-    runner.feed(fashionTarget, track(tensors, images(batch.fashion(), batch.size())));
+    runner.feed(model.input(), batch.mixtureTensor());
+    runner.feed(mnistTarget, batch.mnistTensor());
+    runner.feed(fashionTarget, batch.fashionTensor());
     runner.feed(model.dropoutSeed(), track(tensors, TInt64.vectorOf(dropoutSeed)));
     runner.fetch(loss).fetch(decoded1Loss).fetch(decoded2Loss);
     if (update) {

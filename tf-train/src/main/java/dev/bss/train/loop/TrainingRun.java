@@ -3,20 +3,17 @@ package dev.bss.train.loop;
 import dev.bss.interop.RunLayout;
 import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
-import dev.bss.train.io.BuildProperties;
+import dev.bss.train.data.Batch;
 import dev.bss.train.eval.Evaluation;
-import dev.bss.interop.AtomicFiles;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.io.Plots;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * A whole {@code bss train} run: builds the training graph, trains ({@link Trainer}), then writes the run's outputs
@@ -80,7 +77,7 @@ public final class TrainingRun {
       checkpoint = CheckpointScan.newestIntact(RunLayout.checkpoints(outDir), n -> out.println("notice: " + n));
       ResumeCheck.check(ResumeCheck.recorded(checkpoint.state(), checkpoint.config()), settings, checkpoint.epoch(),
           checkpoint.dir()).forEach(n -> out.println("notice: " + n));
-      lrText = checkpoint.state().get("learning_rate") + " (from " + checkpoint.dir().getFileName() + "; initial "
+      lrText = checkpoint.state().learningRate() + " (from " + checkpoint.dir().getFileName() + "; initial "
           + lrText + ")";
     }
     if (device.notice() != null) {
@@ -100,8 +97,8 @@ public final class TrainingRun {
       out.println("init: " + options.fit().init().format().cliName() + " " + options.fit().init().source()
           + " (optimizer fresh: iterations 0, zero slots)");
     }
-    Map<String, Object> run = runJson(options, data, device, threads, commandLine);
-    writeRunJson(outDir, run);
+    RunRecord run = RunRecord.start(options, data, device, threads, commandLine);
+    run.write(outDir);
 
     try (TrainingGraph graph = new TrainingGraph(options.config(), device.config());
         Progress progress = new Progress(out, terminal)) {
@@ -109,14 +106,9 @@ public final class TrainingRun {
           graph.model().variables().trainableParameterCount());
       Trainer trainer = new Trainer(options, data, graph, out, progress).resumeFrom(checkpoint, settings);
       Trainer.Result result = trainer.run();
-      run.put("status", result.status().name().toLowerCase(Locale.ROOT));
-      run.put("epochs_done", result.epochsDone());
-      run.put("best_epoch", result.bestEpoch());
-      run.put("samples_per_second", result.samplesPerSecond());
       if (result.status() == Trainer.Status.NON_FINITE_LOSS) {
-        run.put("message", result.message());
-        run.put("finished", Instant.now().toString());
-        writeRunJson(outDir, run);
+        run.ended(new RunRecord.Ending(result.status(), result.epochsDone(), result.bestEpoch(),
+            result.samplesPerSecond(), result.message(), null, null, Instant.now(), null, null)).write(outDir);
         out.println(result.message());
         return new Outcome(result, null, null, (System.nanoTime() - started) / 1e9);
       }
@@ -124,15 +116,11 @@ public final class TrainingRun {
       // The best weights are in the session now (the seed restores them); save them as the final model.
       WeightSet finalWeights = graph.model().variables().read(graph.session());
       Path finalDir = outDir.resolve(RunLayout.FINAL);
-      Map<String, Object> finalState = new LinkedHashMap<>();
-      finalState.put("format", Trainer.FORMAT);
-      finalState.put("epoch", result.bestEpoch());
-      finalState.put("note", "best weights of the run (lowest training loss)");
-      Checkpoint.write(finalDir, options.config(), finalWeights, null, finalState);
+      Checkpoint.writeWeights(finalDir, options.config(), finalWeights, result.bestEpoch(),
+          Map.of("note", "best weights of the run (lowest training loss)"));
       Path savedModel = outDir.resolve("saved_model");
       try {
         SavedModelExport.export(savedModel, options.config(), finalWeights, "bss train, " + finalDir);
-        run.put("saved_model", savedModel.toString());
       } catch (java.io.IOException | RuntimeException e) {
         // The checkpoint in final/ holds the same weights; a failed export must not lose the run.
         savedModel = null;
@@ -142,11 +130,13 @@ public final class TrainingRun {
 
       Evaluation.Report report = null;
       if (options.sampleCount() > 0) {
-        Batch samples = Batch.allocate(options.sampleCount());
-        data.test(Trainer.epochDataSeed(options.seed(), -3)).fill(samples);
-        float[][] pred = graph.predict(samples.mixture(), samples.size(), samples.size());
-        Plots.sampleGrid(outDir.resolve("samples.png"), samples.size(), samples.mixture(), samples.mnist(),
-            samples.fashion(), pred[0], pred[1]);
+        try (Batch samples = Batch.allocate(options.sampleCount())) {
+          data.test(Trainer.epochDataSeed(options.seed(), -3)).fill(samples);
+          float[] mixture = samples.mixtureValues();
+          float[][] pred = graph.predict(mixture, samples.size(), samples.size());
+          Plots.sampleGrid(outDir.resolve("samples.png"), samples.size(), mixture, samples.mnistValues(),
+              samples.fashionValues(), pred[0], pred[1]);
+        }
       }
       if (options.evalDraws() > 0) {
         out.printf(Locale.ROOT, "evaluating: %d draws of %d test pairs...%n", options.evalDraws(),
@@ -156,14 +146,12 @@ public final class TrainingRun {
           return new dev.bss.interop.SeparationResult(p[0], p[1]);
         }, data.test(options.seed()), options.evalDraws(),
             options.evalSamples(), options.seed());
-        run.put("evaluation", report.toMap());
         out.print(report.toText());
       }
       double wall = (System.nanoTime() - started) / 1e9;
-      run.put("finished", Instant.now().toString());
-      run.put("wall_seconds", wall);
-      run.put("final_model", finalDir.toString());
-      writeRunJson(outDir, run);
+      run.ended(new RunRecord.Ending(result.status(), result.epochsDone(), result.bestEpoch(),
+          result.samplesPerSecond(), null, savedModel, report == null ? null : report.toMap(), Instant.now(), wall,
+          finalDir)).write(outDir);
       out.printf(Locale.ROOT, "%s after %d epochs (best epoch %d) in %.0f s%n",
           result.status() == Trainer.Status.EARLY_STOPPED ? "early-stopped" : "done", result.epochsDone(),
           result.bestEpoch(), wall);
@@ -178,59 +166,5 @@ public final class TrainingRun {
           + outDir + "` continues)");
       return new Outcome(result, report, finalDir, wall);
     }
-  }
-
-  private static Map<String, Object> runJson(TrainOptions options, PairData data, Devices.Choice device, int threads,
-      List<String> commandLine) {
-    Path previous = options.out().resolve("run.json");
-    Map<String, Object> run = new LinkedHashMap<>();
-    Properties versions = BuildProperties.read();
-    run.put("format", "bss-run-1");
-    run.put("command_line", commandLine);
-    run.put("preset", options.preset());
-    run.put("model_config", options.config().toMap());
-    Map<String, Object> training = new LinkedHashMap<>();
-    training.put("epochs", options.epochs());
-    training.put("steps_per_epoch", options.stepsPerEpoch());
-    training.put("batch_size", options.batchSize());
-    training.put("learning_rate", options.learningRate());
-    training.put("optimizer", "Adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7), Keras 3 semantics");
-    training.put("loss", "mse(decoded1) + mse(decoded2)");
-    training.put("callbacks", options.fit().callbacks().describe());
-    training.put("settings", options.fit().toMap());
-    training.put("validation_samples", options.validateSamples());
-    run.put("training", training);
-    // What the run started from: --init's path, format and SHA-256 (null: seeded initialisers).
-    run.put("init", options.fit().init() == null ? null : options.fit().init().toMap());
-    run.put("pairs", options.fit().pairs() == null ? null : options.fit().pairs().toMap());
-    run.put("seed", options.seed());
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("bss", versions.getProperty("bss.version", "unknown"));
-    v.put("tensorflow_java", versions.getProperty("tensorflow.java.version", "unknown"));
-    v.put("tensorflow_runtime", org.tensorflow.TensorFlow.version());
-    v.put("java", System.getProperty("java.version"));
-    v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-    run.put("versions", v);
-    Map<String, Object> dev = new LinkedHashMap<>();
-    dev.put("requested", device.requested());
-    dev.put("used", device.gpu() ? "gpu" : "cpu");
-    dev.put("precision", Precision.of(device.config()).label());
-    dev.put("visible", device.visible());
-    dev.put("intra_op_threads", threads);
-    dev.put("inter_op_threads", 1);
-    if (device.notice() != null) {
-      dev.put("notice", device.notice());
-    }
-    run.put("device", dev);
-    run.put("data", data.description());
-    run.put("started", Instant.now().toString());
-    if (options.resume() && Files.isRegularFile(previous)) {
-      run.put("resumed", true);
-    }
-    return run;
-  }
-
-  private static void writeRunJson(Path outDir, Map<String, Object> run) {
-    AtomicFiles.writeString(outDir.resolve("run.json"), Checkpoint.toJson(run) + "\n");
   }
 }

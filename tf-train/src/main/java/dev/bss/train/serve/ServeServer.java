@@ -2,9 +2,9 @@ package dev.bss.train.serve;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.bss.train.data.Batch;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.io.PngImages;
-import dev.bss.train.data.MixtureBatch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -359,10 +359,14 @@ public final class ServeServer implements AutoCloseable {
   private String samples() {
     String s = samplesJson;
     if (s == null) {
-      MixtureBatch batch = DataSource.embedded().testMixtures(1).next(SAMPLES);
+      float[] mixtures;
+      try (Batch batch = Batch.allocate(SAMPLES)) {
+        DataSource.embedded().testMixtures(1).fill(0, batch);
+        mixtures = batch.mixtureValues();
+      }
       JsonArray list = new JsonArray();
       for (int i = 0; i < SAMPLES; i++) {
-        list.add(Base64.getEncoder().encodeToString(PngImages.grayPng(batch.mixture(), i)));
+        list.add(Base64.getEncoder().encodeToString(PngImages.grayPng(mixtures, i)));
       }
       JsonObject o = new JsonObject();
       o.add("samples", list);

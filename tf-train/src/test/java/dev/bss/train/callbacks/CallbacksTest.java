@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.Gson;
-import com.google.gson.reflect.TypeToken;
+import dev.bss.train.io.Checkpoint;
+import dev.bss.train.io.TrainingState;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -162,10 +163,11 @@ class CallbacksTest {
     assertEquals(2, k.bestEpoch());
   }
 
-  /** A state map through JSON text and back, as checkpoints store it. */
-  private static Map<String, Object> json(Map<String, Object> state) {
-    Gson gson = new Gson();
-    return gson.fromJson(gson.toJson(state), new TypeToken<Map<String, Object>>() {}.getType());
+  /** The three callbacks' states through state.json's text and back, as checkpoints store them. */
+  private static TrainingState.Callbacks json(EarlyStopping es, ReduceLrOnPlateau rlr, BestWeightsKeeper keeper) {
+    TrainingState state = new TrainingState(1, 10, 1e-3f, false, 1, 2, Map.of(),
+        new TrainingState.Callbacks(es.state(), rlr.state(), keeper.state()), Map.of(), List.of(Map.of("loss", 0.1)));
+    return Checkpoint.parseState(Checkpoint.stateJson(state), Path.of("state.json")).callbacks();
   }
 
   @Test
@@ -183,15 +185,16 @@ class CallbacksTest {
     EarlyStopping es2 = new EarlyStopping(3, 0);
     ReduceLrOnPlateau rlr2 = new ReduceLrOnPlateau(0.5, 2, 1e-6, 1e-4, 1);
     BestWeightsKeeper keeper2 = new BestWeightsKeeper();
-    es2.restore(json(es.state()));
-    rlr2.restore(json(rlr.state()));
-    keeper2.restore(json(keeper.state()));
+    TrainingState.Callbacks saved = json(es, rlr, keeper);
+    es2.restore(saved.earlyStopping());
+    rlr2.restore(saved.reduceLrOnPlateau());
+    keeper2.restore(saved.bestWeights());
     assertEquals(es.state(), es2.state());
     assertEquals(rlr.state(), rlr2.state());
     assertEquals(keeper.state(), keeper2.state());
     // Fresh callbacks hold +inf, which JSON numbers cannot: it round-trips as a string.
     EarlyStopping fresh = new EarlyStopping(1, 0);
-    fresh.restore(json(new EarlyStopping(1, 0).state()));
+    fresh.restore(json(new EarlyStopping(1, 0), rlr, keeper).earlyStopping());
     assertEquals(Double.POSITIVE_INFINITY, fresh.best());
     // Same continuation.
     double[] tail = {0.05, 0.05, 0.05, 0.05};
@@ -199,7 +202,11 @@ class CallbacksTest {
       assertEquals(es.onEpochEnd(3 + e, tail[e]), es2.onEpochEnd(3 + e, tail[e]));
       assertEquals(rlr.onEpochEnd(tail[e], lr), rlr2.onEpochEnd(tail[e], lr));
     }
-    var e = assertThrows(IllegalArgumentException.class, () -> new EarlyStopping(1, 0).restore(Map.of("wait", "x")));
-    assertTrue(e.getMessage().contains("'wait' must be an integer"), e.getMessage());
+    // A fresh EarlyStopping's wait is 0, and its state comes first in state.json.
+    String text = Checkpoint.stateJson(new TrainingState(1, 10, 1e-3f, false, 1, 2, Map.of(),
+        new TrainingState.Callbacks(new EarlyStopping(1, 0).state(), rlr.state(), keeper.state()), Map.of(),
+        List.of(Map.of("loss", 0.1)))).replaceFirst("\"wait\": 0", "\"wait\": \"x\"");
+    var e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.parseState(text, Path.of("state.json")));
+    assertEquals("state.json: 'callbacks.early_stopping.wait' expected an integer, found \"x\"", e.getMessage());
   }
 }

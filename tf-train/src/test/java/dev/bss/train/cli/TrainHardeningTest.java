@@ -188,7 +188,7 @@ class TrainHardeningTest {
     CheckpointScan.Loaded again = CheckpointScan.load(newest);
     assertEquals(intact.weights().asMap(), again.weights().asMap());
     assertEquals(intact.optimizer(), again.optimizer());
-    assertEquals(intact.state().get("history"), again.state().get("history"));
+    assertEquals(intact.state().history(), again.state().history());
     assertEquals(List.of("best", "epoch-0001", "epoch-0002"), names(checkpoints));
 
     // With every checkpoint damaged there is nothing to resume: one line naming each.

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bss.interop.SeparationResult;
-import dev.bss.train.loop.Batch;
+import dev.bss.train.data.Batch;
 import dev.bss.train.loop.PairData;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -19,9 +19,11 @@ class EvaluationTest {
     SplittableRandom random = new SplittableRandom(seed);
     return batch -> {
       for (int i = 0; i < batch.size() * 1024; i++) {
-        batch.mnist()[i] = random.nextFloat();
-        batch.fashion()[i] = random.nextFloat();
-        batch.mixture()[i] = (batch.mnist()[i] + batch.fashion()[i]) / 2;
+        float mnist = random.nextFloat();
+        float fashion = random.nextFloat();
+        batch.mnist().setFloat(mnist, i);
+        batch.fashion().setFloat(fashion, i);
+        batch.mixture().setFloat((mnist + fashion) / 2, i);
       }
     };
   }
@@ -56,9 +58,10 @@ class EvaluationTest {
     // The predictor sees the mixture only; recover the targets from the stream's own draw by re-drawing it.
     PairData.BatchStream truth = pairs(5);
     Evaluation.Report perfect = Evaluation.run((m, n) -> {
-      Batch b = Batch.allocate(n);
-      truth.fill(b);
-      return new SeparationResult(b.mnist(), b.fashion());
+      try (Batch b = Batch.allocate(n)) {
+        truth.fill(b);
+        return new SeparationResult(b.mnistValues(), b.fashionValues());
+      }
     }, pairs(5), 2, 20, 5);
     assertEquals(0.0, perfect.model().combinedMean(), 0);
     var e = assertThrows(IllegalArgumentException.class, () -> Evaluation.run((m, n) -> null, pairs(1), 0, 5, 1));

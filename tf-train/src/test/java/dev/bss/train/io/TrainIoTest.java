@@ -40,17 +40,15 @@ class TrainIoTest {
   @Test
   void checkpointRoundTripsExactlyAndReplacesAtomically(@TempDir Path tmp) {
     Path dir = tmp.resolve("checkpoints").resolve(Checkpoint.epochDirName(3));
-    Map<String, Object> state = new LinkedHashMap<>();
-    state.put("epoch", 3);
-    state.put("learning_rate", Float.toString(5e-4f));
+    TrainingState state = TrainingStateTest.sample();
     Map<String, Weight> optimizer = Map.of("iterations", new Weight(new long[0], new float[] {30}));
     Checkpoint.write(dir, ModelConfig.tiny(), weights(0.1f), optimizer, state);
     assertEquals(weights(0.1f).asMap(), Checkpoint.readWeights(dir).asMap());
     assertEquals(ModelConfig.tiny(), Checkpoint.readConfig(dir));
     assertEquals(30f, Checkpoint.readOptimizer(dir).get("iterations").data()[0]);
-    assertEquals("5.0E-4", Checkpoint.readState(dir).get("learning_rate"));
+    assertEquals(state, Checkpoint.readState(dir));
     // Rewriting replaces the whole directory; no temporary is left behind.
-    Checkpoint.write(dir, ModelConfig.tiny(), weights(0.2f), null, state);
+    Checkpoint.writeWeights(dir, ModelConfig.tiny(), weights(0.2f), 3, Map.of());
     assertEquals(weights(0.2f).asMap(), Checkpoint.readWeights(dir).asMap());
     // Only the checkpoint is left in its folder (no temporary, no replaced copy), holding only the new files.
     assertEquals(List.of(Checkpoint.epochDirName(3)), names(dir.getParent()));
@@ -69,10 +67,10 @@ class TrainIoTest {
   @Test
   void onlyCompleteEpochCheckpointsCountAndPruneKeepsTheNewest(@TempDir Path tmp) throws Exception {
     for (int epoch = 1; epoch <= 4; epoch++) {
-      Checkpoint.write(tmp.resolve(Checkpoint.epochDirName(epoch)), ModelConfig.tiny(), weights(epoch), null,
-          Map.of("epoch", epoch));
+      Checkpoint.writeWeights(tmp.resolve(Checkpoint.epochDirName(epoch)), ModelConfig.tiny(), weights(epoch), epoch,
+          Map.of());
     }
-    Checkpoint.write(tmp.resolve(Checkpoint.BEST), ModelConfig.tiny(), weights(9), null, Map.of("epoch", 2));
+    Checkpoint.writeWeights(tmp.resolve(Checkpoint.BEST), ModelConfig.tiny(), weights(9), 2, Map.of("loss", "0.5"));
     // A half-written checkpoint of a killed run: a temporary, and a directory without state.json.
     Files.createDirectories(tmp.resolve(".epoch-0005.tmp"));
     Files.createDirectories(tmp.resolve("epoch-0006"));

@@ -9,6 +9,7 @@ import dev.bss.model.ModelConfig;
 import dev.bss.model.ModelVariable;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
+import dev.bss.train.data.Batch;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,6 @@ import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * The training loop held to real Keras 3 {@code train_on_batch} runs ({@code ../shared/keras-training/tiny-A} and
@@ -49,9 +49,11 @@ class KerasTrainingParityTest {
     try (TrainingGraph graph = new TrainingGraph(config, Devices.choose("cpu", 2).config())) {
       // Step-1 gradients: the initial weights on the first batch, through the graph the loop's step runs.
       graph.initialize(init.weights());
-      Batch first = Batch.allocate(batchSize);
-      pairs.training(Trainer.epochDataSeed(1, 0)).fill(first);
-      Map<String, float[]> gradients = gradients(graph, first);
+      Map<String, float[]> gradients;
+      try (Batch first = Batch.allocate(batchSize)) {
+        pairs.training(Trainer.epochDataSeed(1, 0)).fill(first);
+        gradients = gradients(graph, first);
+      }
 
       List<TrainingGraph.StepLoss> losses = new ArrayList<>();
       Map<Long, WeightSet> snapshots = new LinkedHashMap<>();
@@ -74,19 +76,13 @@ class KerasTrainingParityTest {
     List<Tensor> tensors = new ArrayList<>();
     List<ModelVariable> trainable = graph.model().variables().trainable();
     try {
-      TFloat32 mixture = TrainingGraph.images(batch.mixture(), batch.size());
-      TFloat32 mnist = TrainingGraph.images(batch.mnist(), batch.size());
-      TFloat32 fashion = TrainingGraph.images(batch.fashion(), batch.size());
-      TInt64 seed = TInt64.vectorOf(1, 0);
-      tensors.addAll(List.of(mixture, mnist, fashion, seed));
-      Session.Runner r = graph.session().runner().feed(graph.model().input(), mixture)
-          .feed(graph.mnistTarget(), mnist).feed(graph.fashionTarget(), fashion)
-          .feed(graph.model().dropoutSeed(), seed);
+      // The step's own feeds, without the update; the three losses come first, then the gradients.
+      Session.Runner r = graph.stepRunner(batch, 0f, new long[] {1, 0}, false, tensors);
       graph.gradients().forEach(r::fetch);
       Map<String, float[]> out = new LinkedHashMap<>();
       try (var result = r.run()) {
         for (int i = 0; i < trainable.size(); i++) {
-          TFloat32 t = (TFloat32) result.get(i);
+          TFloat32 t = (TFloat32) result.get(3 + i);
           float[] values = new float[(int) t.shape().size()];
           t.copyTo(DataBuffers.of(values, false, false));
           out.put(trainable.get(i).path(), values);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bss.interop.numpy.NpyArray;
 import dev.bss.interop.numpy.Npz;
+import dev.bss.train.data.Batch;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -41,13 +42,14 @@ class PairsDatasetTest {
     int[] seen = new int[d.size()];
     int k = 0;
     for (int step = 0; step < d.stepsPerEpoch(); step++) {
-      Batch b = Batch.allocate(d.samplesInStep(step, batch));
-      stream.fill(b);
-      for (int i = 0; i < b.size(); i++) {
-        int pair = Math.round(b.mixture()[i * TrainingGraph.PIXELS] * 255f);
-        assertEquals(2 * pair / 255f, b.mnist()[i * TrainingGraph.PIXELS], 0f);
-        assertEquals(3 * pair / 255f, b.fashion()[i * TrainingGraph.PIXELS + 17], 0f);
-        seen[k++] = pair;
+      try (Batch b = Batch.allocate(d.samplesInStep(step, batch))) {
+        stream.fill(b);
+        for (int i = 0; i < b.size(); i++) {
+          int pair = Math.round(b.mixture().getFloat(i * TrainingGraph.PIXELS) * 255f);
+          assertEquals(2 * pair / 255f, b.mnist().getFloat(i * TrainingGraph.PIXELS), 0f);
+          assertEquals(3 * pair / 255f, b.fashion().getFloat(i * TrainingGraph.PIXELS + 17), 0f);
+          seen[k++] = pair;
+        }
       }
     }
     assertEquals(d.size(), k);
@@ -74,6 +76,18 @@ class PairsDatasetTest {
     }
     assertArrayEquals(a, epochOrder(d, Trainer.epochDataSeed(1, 0), 16));
     assertFalse(Arrays.equals(a, epochOrder(d, Trainer.epochDataSeed(1, 1), 16)));
+  }
+
+  @Test
+  void provenanceNamesTheFileByItsContent(@TempDir Path tmp) {
+    Path f = file(tmp, 10);
+    PairsDataset d = PairsDataset.load(f, 4, true, null);
+    Map<String, Object> provenance = d.provenance();
+    assertEquals(d.description(), provenance.get("source"));
+    Map<?, ?> pairs = (Map<?, ?>) provenance.get("pairs");
+    assertEquals(InitWeights.sha256(f), pairs.get("sha256"));
+    assertEquals(10, pairs.get("pairs"));
+    assertEquals(true, pairs.get("shuffle"));
   }
 
   @Test

@@ -10,9 +10,11 @@ import dev.bss.model.ModelConfig;
 import dev.bss.model.ModelVariable;
 import dev.bss.model.Weight;
 import dev.bss.model.WeightSet;
+import dev.bss.train.data.Batch;
 import dev.bss.train.data.DataSource;
 import dev.bss.train.io.Checkpoint;
 import dev.bss.train.io.HistoryCsv;
+import dev.bss.train.io.TrainingState;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +34,6 @@ import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /** The training graph and loop on the tiny config, one graph shared by the class (resume reassigns all state). */
 class TrainingTest {
@@ -155,14 +156,15 @@ class TrainingTest {
   private List<float[]> gradients(Batch batch, long[] dropoutSeed, List<Integer> chosen) {
     List<Tensor> tensors = new ArrayList<>();
     try {
-      Session.Runner r = feeds(graph.session().runner(), batch, dropoutSeed, tensors);
+      // The step's own feeds, without the update; the three losses come first, then the gradients.
+      Session.Runner r = graph.stepRunner(batch, 0f, dropoutSeed, false, tensors);
       for (int i : chosen) {
         r.fetch(graph.gradients().get(i));
       }
       List<float[]> out = new ArrayList<>();
       try (var result = r.run()) {
         for (int k = 0; k < chosen.size(); k++) {
-          TFloat32 t = (TFloat32) result.get(k);
+          TFloat32 t = (TFloat32) result.get(3 + k);
           float[] values = new float[(int) t.shape().size()];
           t.copyTo(DataBuffers.of(values, false, false));
           out.add(values);
@@ -185,16 +187,6 @@ class TrainingTest {
     try (TFloat32 t = TFloat32.tensorOf(Shape.of(w.shape()), DataBuffers.of(w.data(), true, false))) {
       graph.session().runner().feed(v.feed(), t).addTarget(v.assign()).run().close();
     }
-  }
-
-  private static Session.Runner feeds(Session.Runner r, Batch batch, long[] dropoutSeed, List<Tensor> tensors) {
-    TFloat32 mixture = TrainingGraph.images(batch.mixture(), batch.size());
-    TFloat32 mnist = TrainingGraph.images(batch.mnist(), batch.size());
-    TFloat32 fashion = TrainingGraph.images(batch.fashion(), batch.size());
-    TInt64 seed = TInt64.vectorOf(dropoutSeed);
-    tensors.addAll(List.of(mixture, mnist, fashion, seed));
-    return r.feed(graph.model().input(), mixture).feed(graph.mnistTarget(), mnist)
-        .feed(graph.fashionTarget(), fashion).feed(graph.model().dropoutSeed(), seed);
   }
 
   @Test
@@ -246,7 +238,7 @@ class TrainingTest {
     Batch pairs = Batch.allocate(40);
     data.training(5).fill(pairs);
     Map<String, dev.bss.interop.numpy.NpyArray> arrays = new java.util.LinkedHashMap<>();
-    float[][] values = {pairs.mixture(), pairs.mnist(), pairs.fashion()};
+    float[][] values = {pairs.mixtureValues(), pairs.mnistValues(), pairs.fashionValues()};
     String[] keys = {"inputs", "decoded1", "decoded2"};
     for (int k = 0; k < 3; k++) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values[k].length * 4)
@@ -270,8 +262,8 @@ class TrainingTest {
     for (String path : fullWeights.paths()) {
       assertEquals(fullWeights.get(path), graph.model().variables().read(graph.session()).get(path), path);
     }
-    Map<String, Object> state = Checkpoint.readState(tmp.resolve("killed/checkpoints/epoch-0002"));
-    assertTrue(String.valueOf(state.get("fit")).contains("shuffle=true"), String.valueOf(state));
+    TrainingState state = Checkpoint.readState(tmp.resolve("killed/checkpoints/epoch-0002"));
+    assertTrue(String.valueOf(state.fit()).contains("shuffle=true"), String.valueOf(state));
   }
 
   @Test
@@ -291,7 +283,7 @@ class TrainingTest {
         return batch -> {
           real.fill(batch);
           if (seed == poisoned) {
-            batch.mixture()[17] = Float.NaN;
+            batch.mixture().setFloat(Float.NaN, 17);
           }
         };
       }
@@ -353,6 +345,12 @@ class TrainingTest {
     String run = Files.readString(out.resolve("run.json"));
     assertTrue(run.contains("\"evaluation\"") && run.contains("\"identity_baseline\"") && run.contains("--config"),
         run);
+    // The data's provenance: each set's image count and pixel sum.
+    var sets = com.google.gson.JsonParser.parseString(run).getAsJsonObject().getAsJsonObject("data_provenance")
+        .getAsJsonObject("sets");
+    for (dev.bss.train.data.ImageSet set : ((DatasetsPairData) data).datasets().sets()) {
+      assertEquals(set.pixelSum(), sets.getAsJsonObject(set.name()).get("pixel_sum").getAsLong(), set.name());
+    }
     assertNotNull(outcome.evaluation());
     assertEquals(2, outcome.evaluation().model().draws().size());
     List<Map<String, Double>> history = HistoryCsv.read(out.resolve("history.csv"));
@@ -385,8 +383,8 @@ class TrainingTest {
     Batch b = Batch.allocate(2);
     data.training(Trainer.epochDataSeed(1, 0)).fill(a);
     data.training(Trainer.epochDataSeed(1, 0)).fill(b);
-    assertEquals(java.util.Arrays.toString(a.mixture()), java.util.Arrays.toString(b.mixture()));
+    assertEquals(java.util.Arrays.toString(a.mixtureValues()), java.util.Arrays.toString(b.mixtureValues()));
     data.training(Trainer.epochDataSeed(1, 1)).fill(b);
-    assertFalse(java.util.Arrays.equals(a.mixture(), b.mixture()));
+    assertFalse(java.util.Arrays.equals(a.mixtureValues(), b.mixtureValues()));
   }
 }
