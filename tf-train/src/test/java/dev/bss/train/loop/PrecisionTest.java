@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.bss.model.ModelConfig;
+import dev.bss.train.data.Batch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -92,12 +93,14 @@ class PrecisionTest {
     Map<String, Set<String>> types = new TreeMap<>();
     try (TrainingGraph graph = new TrainingGraph(ModelConfig.tiny(), bf16)) {
       graph.initialize(graph.model().variables().initialValues(1));
-      int n = 4;
-      float[] x = new float[n * ModelConfig.IMAGE_VALUES];
-      java.util.Arrays.fill(x, 0.25f);
       List<Tensor> tensors = new ArrayList<>();
-      Session.Runner runner = graph.stepRunner(new Batch(n, x, x.clone(), x.clone()), 1e-3f, new long[] {1, 2},
-          true, tensors);
+      Batch batch = Batch.allocate(4);
+      for (var buffer : List.of(batch.mixture(), batch.mnist(), batch.fashion())) {
+        for (long i = 0; i < buffer.size(); i++) {
+          buffer.setFloat(0.25f, i);
+        }
+      }
+      Session.Runner runner = graph.stepRunner(batch, 1e-3f, new long[] {1, 2}, true, tensors);
       runner.setOptions(RunOptions.newBuilder().setOutputPartitionGraphs(true).build());
       try (Result result = runner.runAndFetchMetadata()) {
         for (GraphDef partition : result.getMetadata().orElseThrow().getPartitionGraphsList()) {
@@ -110,6 +113,7 @@ class PrecisionTest {
         }
       } finally {
         tensors.forEach(Tensor::close);
+        batch.close();
       }
     }
     assertEquals(Set.of("DT_BFLOAT16"), types.get("FusedConv2D"), types.toString());
