@@ -36,9 +36,7 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "OUT", description = "file or directory to write")
   Path out;
 
-  @Option(names = "--overwrite", description = "replace an existing non-empty OUT (never the source or a folder "
-      + "holding it)")
-  boolean overwrite;
+  @Mixin OverwriteOption overwrite;
 
   @Mixin ModelFileOptions modelOptions;
 
@@ -53,7 +51,7 @@ public final class ExportCommand implements Callable<Integer> {
       throw new Cli.UserException("--out " + out + ": Keras 3 loads models only from a file named *.keras");
     }
     OutputTarget.check("--out", out, source, target == ModelFormat.SAVED_MODEL
-        || target == ModelFormat.CHECKPOINT, overwrite);
+        || target == ModelFormat.CHECKPOINT, overwrite.overwrite);
     LoadedModel model = modelOptions.load(source);
     save(model, target, "--out", out, source);
     PrintWriter o = spec.commandLine().getOut();

@@ -31,15 +31,13 @@ public final class ImportCommand implements Callable<Integer> {
   @Option(names = "--to", required = true, paramLabel = "OUT", description = "checkpoint directory to write")
   Path to;
 
-  @Option(names = "--overwrite", description = "replace an existing non-empty OUT (never the source or a folder "
-      + "holding it)")
-  boolean overwrite;
+  @Mixin OverwriteOption overwrite;
 
   @Mixin ModelFileOptions modelOptions;
 
   @Override
   public Integer call() {
-    OutputTarget.check("--to", to, source, true, overwrite);
+    OutputTarget.check("--to", to, source, true, overwrite.overwrite);
     LoadedModel model = modelOptions.load(source);
     ExportCommand.save(model, ModelFormat.CHECKPOINT, "--to", to, source);
     PrintWriter out = spec.commandLine().getOut();
