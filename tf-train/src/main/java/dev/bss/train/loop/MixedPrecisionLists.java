@@ -32,7 +32,10 @@ final class MixedPrecisionLists {
 
   private MixedPrecisionLists() {}
 
-  /** libc's environment functions (glibc, musl and macOS all have them). */
+  /**
+   * libc's environment functions (glibc, musl and macOS all have them); {@code getenv} reads what {@code setenv}
+   * wrote, where Java's {@link System#getenv} is a copy taken at start-up.
+   */
   interface LibC extends Library {
     int setenv(String name, String value, int overwrite);
 
@@ -63,10 +66,5 @@ final class MixedPrecisionLists {
       }
     }
     installed = true;
-  }
-
-  /** The value of {@code name} in this process's native environment (Java's {@link System#getenv} is a copy). */
-  static String nativeValue(String name) {
-    return Native.load("c", LibC.class).getenv(name);
   }
 }

@@ -88,8 +88,9 @@ class PrecisionTest {
     }
     ConfigProto bf16 = Precision.BFLOAT16.apply(Devices.choose("cpu", 2).config());
     String ops = String.join(",", MixedPrecisionLists.FLOAT32_OPS);
-    assertEquals(ops, MixedPrecisionLists.nativeValue(MixedPrecisionLists.DENY_ADD));
-    assertEquals(ops, MixedPrecisionLists.nativeValue(MixedPrecisionLists.INFER_REMOVE));
+    MixedPrecisionLists.LibC libc = com.sun.jna.Native.load("c", MixedPrecisionLists.LibC.class);
+    assertEquals(ops, libc.getenv(MixedPrecisionLists.DENY_ADD));
+    assertEquals(ops, libc.getenv(MixedPrecisionLists.INFER_REMOVE));
     Map<String, Set<String>> types = new TreeMap<>();
     try (TrainingGraph graph = new TrainingGraph(ModelConfig.tiny(), bf16)) {
       graph.initialize(graph.model().variables().initialValues(1));
