@@ -20,9 +20,9 @@ import org.tensorflow.proto.RewriterConfig;
  * matrix multiplies and their gradients, plus the elementwise ops between them) to bfloat16 oneDNN kernels with casts
  * at the edges. What is numerically sensitive stays in float32: TensorFlow's deny list (exp/log, ...), the
  * optimizer's update of the float32 variables, and, added by {@link MixedPrecisionLists}, the normalization
- * statistics, softmax, the output sigmoid and the loss, as Keras 3 keeps them. Nothing in the graph, the weights or the files changes, so a
- * model trained in bf16 is an ordinary float32 model. The CPU needs AVX512_BF16 or AMX-BF16 (without them oneDNN
- * would emulate bf16, slower than float32), so bf16 is refused elsewhere.
+ * statistics, softmax, the output sigmoid and the loss, as Keras 3 keeps them. Nothing in the graph, the weights or
+ * the files changes, so a model trained in bf16 is an ordinary float32 model. The CPU needs AVX512_BF16 or AMX-BF16
+ * (without them oneDNN would emulate bf16, slower than float32), so bf16 is refused elsewhere.
  */
 public enum Precision {
   /** Everything in float32. */
