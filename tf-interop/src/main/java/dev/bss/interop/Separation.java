@@ -29,19 +29,32 @@ public interface Separation {
    * @throws IllegalArgumentException when the length is not a multiple of 1024
    */
   default SeparationResult separateAll(float[] mixtures) {
+    return separateAll(mixtures, CHUNK);
+  }
+
+  /**
+   * As {@link #separateAll(float[])}, {@code chunk} mixtures per call of {@link #separate} (e.g. a training run's
+   * batch size, so validation runs the batches Keras's {@code fit} would).
+   *
+   * @throws IllegalArgumentException when the length is not a multiple of 1024 or {@code chunk < 1}
+   */
+  default SeparationResult separateAll(float[] mixtures, int chunk) {
+    if (chunk < 1) {
+      throw new IllegalArgumentException("separate: expected a chunk of at least 1 mixture, found " + chunk);
+    }
     int per = Separator.IMAGE_VALUES;
     if (mixtures.length % per != 0) {
       throw new IllegalArgumentException("separate: expected [N, 32, 32, 1] input values, found " + mixtures.length
           + " (not a multiple of " + per + ")");
     }
     int count = mixtures.length / per;
-    if (count <= CHUNK) {
+    if (count <= chunk) {
       return separate(mixtures, count);
     }
     float[] d1 = new float[mixtures.length];
     float[] d2 = new float[mixtures.length];
-    for (int start = 0; start < count; start += CHUNK) {
-      int n = Math.min(CHUNK, count - start);
+    for (int start = 0; start < count; start += chunk) {
+      int n = Math.min(chunk, count - start);
       SeparationResult r = separate(Arrays.copyOfRange(mixtures, start * per, (start + n) * per), n);
       System.arraycopy(r.decoded1(), 0, d1, start * per, n * per);
       System.arraycopy(r.decoded2(), 0, d2, start * per, n * per);

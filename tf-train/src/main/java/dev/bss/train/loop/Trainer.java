@@ -1,6 +1,7 @@
 package dev.bss.train.loop;
 
 import dev.bss.interop.RunLayout;
+import dev.bss.interop.SeparationResult;
 import dev.bss.model.WeightSet;
 import dev.bss.train.callbacks.BestWeightsKeeper;
 import dev.bss.train.callbacks.EarlyStopping;
@@ -270,9 +271,9 @@ public final class Trainer {
   private void endEpoch(int epoch, Epoch done, Batch validation) {
     Map<String, Double> logs = done.logs();
     if (validation != null) {
-      float[][] pred = graph.predict(validation.mixtureValues(), validation.size(), options.batchSize());
-      double v1 = Evaluation.mse(pred[0], validation.mnistValues(), validation.size() * TrainingGraph.PIXELS);
-      double v2 = Evaluation.mse(pred[1], validation.fashionValues(), validation.size() * TrainingGraph.PIXELS);
+      SeparationResult pred = graph.separateAll(validation.mixtureValues(), options.batchSize());
+      double v1 = Evaluation.mse(pred.decoded1(), validation.mnistValues(), validation.size() * TrainingGraph.PIXELS);
+      double v2 = Evaluation.mse(pred.decoded2(), validation.fashionValues(), validation.size() * TrainingGraph.PIXELS);
       logs.put("val_loss", v1 + v2);
       logs.put("val_decoded1_loss", v1);
       logs.put("val_decoded2_loss", v2);

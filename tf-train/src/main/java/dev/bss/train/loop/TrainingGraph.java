@@ -4,6 +4,8 @@ import dev.bss.model.ModelConfig;
 import dev.bss.model.ModelVariable;
 import dev.bss.model.SeparationModel;
 import dev.bss.model.VariableRegistry;
+import dev.bss.interop.Separation;
+import dev.bss.interop.SeparationResult;
 import dev.bss.model.WeightSet;
 import dev.bss.train.data.Batch;
 import dev.bss.train.optim.KerasAdam;
@@ -31,7 +33,7 @@ import org.tensorflow.types.TInt64;
  * <p>Inputs: mixture and both targets {@code [batch, 32, 32, 1]}, learning rate (scalar), dropout seed
  * {@code [2]} int64. Ports Keras's {@code Model.fit} train step for {@code model.compile(Adam(), loss=['mse','mse'])}.
  */
-public final class TrainingGraph implements AutoCloseable {
+public final class TrainingGraph implements Separation, AutoCloseable {
 
   /** Values of one image. */
   public static final int PIXELS = ModelConfig.IMAGE_SIZE * ModelConfig.IMAGE_SIZE;
@@ -157,20 +159,17 @@ public final class TrainingGraph implements AutoCloseable {
     return runLosses(batch, lr, dropoutSeed, true);
   }
 
-  /** Inference-branch outputs for {@code count} mixtures, in chunks of {@code chunk}: {decoded1, decoded2}. */
-  public float[][] predict(float[] mixtures, int count, int chunk) {
+  /** The inference branch's outputs for {@code count} mixtures, in one run ({@link #separateAll} chunks). */
+  @Override
+  public SeparationResult separate(float[] mixtures, int count) {
     float[] out1 = new float[count * PIXELS];
     float[] out2 = new float[count * PIXELS];
-    for (int start = 0; start < count; start += chunk) {
-      int n = Math.min(chunk, count - start);
-      float[] slice = java.util.Arrays.copyOfRange(mixtures, start * PIXELS, (start + n) * PIXELS);
-      try (TFloat32 input = images(slice, n);
-          var result = session.runner().feed(model.input(), input).fetch(inference1).fetch(inference2).run()) {
-        ((TFloat32) result.get(0)).copyTo(DataBuffers.of(out1, false, false).offset((long) start * PIXELS));
-        ((TFloat32) result.get(1)).copyTo(DataBuffers.of(out2, false, false).offset((long) start * PIXELS));
-      }
+    try (TFloat32 input = images(mixtures, count);
+        var result = session.runner().feed(model.input(), input).fetch(inference1).fetch(inference2).run()) {
+      ((TFloat32) result.get(0)).copyTo(DataBuffers.of(out1, false, false));
+      ((TFloat32) result.get(1)).copyTo(DataBuffers.of(out2, false, false));
     }
-    return new float[][] {out1, out2};
+    return new SeparationResult(out1, out2);
   }
 
   /** Mean losses of the training branch for a batch without updating anything (dropout seeded). */

@@ -1,6 +1,7 @@
 package dev.bss.train.loop;
 
 import dev.bss.interop.RunLayout;
+import dev.bss.interop.SeparationResult;
 import dev.bss.interop.savedmodel.SavedModelExport;
 import dev.bss.model.WeightSet;
 import dev.bss.train.data.Batch;
@@ -133,19 +134,16 @@ public final class TrainingRun {
         try (Batch samples = Batch.allocate(options.sampleCount())) {
           data.test(Trainer.epochDataSeed(options.seed(), -3)).fill(samples);
           float[] mixture = samples.mixtureValues();
-          float[][] pred = graph.predict(mixture, samples.size(), samples.size());
+          SeparationResult pred = graph.separate(mixture, samples.size());
           Plots.sampleGrid(outDir.resolve("samples.png"), samples.size(), mixture, samples.mnistValues(),
-              samples.fashionValues(), pred[0], pred[1]);
+              samples.fashionValues(), pred.decoded1(), pred.decoded2());
         }
       }
       if (options.evalDraws() > 0) {
         out.printf(Locale.ROOT, "evaluating: %d draws of %d test pairs...%n", options.evalDraws(),
             options.evalSamples());
-        report = Evaluation.run((m, n) -> {
-          float[][] p = graph.predict(m, n, n);
-          return new dev.bss.interop.SeparationResult(p[0], p[1]);
-        }, data.test(options.seed()), options.evalDraws(),
-            options.evalSamples(), options.seed());
+        report = Evaluation.run(graph, data.test(options.seed()), options.evalDraws(), options.evalSamples(),
+            options.seed());
         out.print(report.toText());
       }
       double wall = (System.nanoTime() - started) / 1e9;
