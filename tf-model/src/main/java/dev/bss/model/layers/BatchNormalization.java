@@ -21,6 +21,9 @@ import org.tensorflow.types.TFloat32;
  * {@code ../shared/keras-training/tiny-A} past the tolerance (0.0160 relative update error against 0.01), and
  * on the quick preset's seed 2 its moving statistics left the evaluation MSE 33% above this formula's. Under bf16 the
  * formula runs in float32, as Keras 3's BatchNormalization does under {@code mixed_bfloat16}.
+ *
+ * <p>The training branch's gradient is the closed form of {@link BatchNormGradient}, not TensorFlow's op-by-op
+ * derivation of the formula; the forward values are the formula's, bit for bit.
  */
 public final class BatchNormalization extends KerasLayer {
 
@@ -65,6 +68,10 @@ public final class BatchNormalization extends KerasLayer {
       return normalize(ops, x, movingMean, movingVariance, gamma, beta);
     }
     Statistics batch = training(ops, x, gamma, beta);
+    if (BatchNormGradient.enabled()) {
+      batch = new Statistics(BatchNormGradient.attach(ops, name(), batch.output(), x, gamma, beta, batch.mean(),
+          batch.variance()), batch.mean(), batch.variance());
+    }
     context.addBatchNormUpdate(ops.withName("update_moving_mean").assign(movingMean,
         movingAverage(ops, movingMean, batch.mean())));
     context.addBatchNormUpdate(ops.withName("update_moving_variance").assign(movingVariance,
