@@ -16,6 +16,7 @@ import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -91,7 +92,10 @@ public final class KerasAdam {
     Operand<TFloat32> epsilon = ordered.constant(EPSILON);
     List<Op> updates = new ArrayList<>();
     for (int i = 0; i < variables.size(); i++) {
-      Operand<TFloat32> g = gradients.get(i);
+      // Keras keeps the optimizer in float32 under mixed_bfloat16. Grappler's bf16 rewrite would otherwise paint
+      // (g - m) * (1 - beta_1) bf16 wherever g comes from a bf16 kernel; a Bitcast pair (same bits, no copy) is an
+      // op the rewrite leaves alone, so every update below stays float32.
+      Operand<TFloat32> g = ordered.bitcast(ordered.bitcast(gradients.get(i), TInt32.class), TFloat32.class);
       Variable<TFloat32> m = momentum.get(i).variable();
       Variable<TFloat32> v = velocity.get(i).variable();
       Operand<TFloat32> mNew = ordered.assignAdd(m, ordered.math.mul(ordered.math.sub(g, m), oneMinusBeta1));
