@@ -63,8 +63,12 @@ public final class SavedModelExport {
       provenance.put("tensorflow_version", TensorFlow.version());
       provenance.put("tensorflow_java", "1.1.0");
       provenance.put("source", source);
-      provenance.put("signature", Map.of("key", "serving_default", "input", "input_img",
-          "outputs", java.util.List.of("decoded1", "decoded2")));
+      // LinkedHashMap, not Map.of, whose order changes from one JVM to the next: the file is the same on every export
+      Map<String, Object> signatureInfo = new LinkedHashMap<>();
+      signatureInfo.put("key", "serving_default");
+      signatureInfo.put("input", "input_img");
+      signatureInfo.put("outputs", java.util.List.of("decoded1", "decoded2"));
+      provenance.put("signature", signatureInfo);
       provenance.put("variables", variables);
       Path file = tmp.resolve(PROVENANCE);
       Files.createDirectories(file.getParent());
