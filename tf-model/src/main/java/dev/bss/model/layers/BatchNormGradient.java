@@ -55,9 +55,15 @@ final class BatchNormGradient {
     }
   }
 
-  /** {@code y} unchanged in value, with the closed-form gradient for {@code x, gamma, beta}. */
+  /**
+   * {@code y} unchanged in value, with the closed-form gradient for {@code x, gamma, beta}; {@code y} itself where
+   * the closed form is not {@link #enabled()}.
+   */
   static Operand<TFloat32> attach(Ops ops, String layerName, Operand<TFloat32> y, Operand<TFloat32> x,
       Operand<TFloat32> gamma, Operand<TFloat32> beta, Operand<TFloat32> mean, Operand<TFloat32> variance) {
+    if (!ENABLED) {
+      return y;
+    }
     IdentityN id = ops.withName(layerName + MARKER).identityN(List.of(ops.stopGradient(y), x, gamma, beta,
         ops.stopGradient(mean), ops.stopGradient(variance)));
     @SuppressWarnings("unchecked")

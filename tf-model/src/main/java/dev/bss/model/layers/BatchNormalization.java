@@ -68,15 +68,11 @@ public final class BatchNormalization extends KerasLayer {
       return normalize(ops, x, movingMean, movingVariance, gamma, beta);
     }
     Statistics batch = training(ops, x, gamma, beta);
-    if (BatchNormGradient.enabled()) {
-      batch = new Statistics(BatchNormGradient.attach(ops, name(), batch.output(), x, gamma, beta, batch.mean(),
-          batch.variance()), batch.mean(), batch.variance());
-    }
     context.addBatchNormUpdate(ops.withName("update_moving_mean").assign(movingMean,
         movingAverage(ops, movingMean, batch.mean())));
     context.addBatchNormUpdate(ops.withName("update_moving_variance").assign(movingVariance,
         movingAverage(ops, movingVariance, batch.variance())));
-    return batch.output();
+    return BatchNormGradient.attach(ops, name(), batch.output(), x, gamma, beta, batch.mean(), batch.variance());
   }
 
   /**
